@@ -1,0 +1,10 @@
+"""The table of contents of the HTTP surface: one line per domain."""
+
+from fastapi import APIRouter
+
+from hotline.health.endpoints import router as health
+from hotline.ticket.endpoints import router as tickets
+
+router = APIRouter()
+router.include_router(health)
+router.include_router(tickets)

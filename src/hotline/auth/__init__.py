@@ -1,0 +1,1 @@
+"""Who is calling: API keys, principals and roles (DESIGN.md §2)."""

@@ -1,0 +1,21 @@
+"""The roles of DESIGN.md §2 and the groups the rules speak of."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    agent = "agent"
+    dispatcher = "dispatcher"
+    worker = "worker"
+    member = "member"
+    arbiter = "arbiter"
+    viewer = "viewer"
+    admin = "admin"
+
+
+# The hotline centre reads every ticket and every caller (DESIGN.md §8).
+CENTRE = frozenset({Role.agent, Role.dispatcher, Role.arbiter, Role.admin})
+# People in the field: they see tickets that concern their grid or department.
+FIELD = frozenset({Role.worker, Role.member})

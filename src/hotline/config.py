@@ -1,0 +1,110 @@
+"""Typed settings, read from the environment with the prefix ``HOTLINE_``.
+
+Nested groups use a double underscore: ``HOTLINE_DATABASE__URL``. The data directory holds the
+embedded SQLite database, the generated secrets and ``demo-keys.json``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - the value production refuses
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class DatabaseSettings(BaseModel):
+    # None means the embedded SQLite file inside the data directory.
+    url: str | None = None
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=200)
+    # Seconds a request waits for a connection or a statement before failing with 503.
+    timeout: float = Field(default=5.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _empty_is_default(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class SecuritySettings(BaseModel):
+    # Keys the hash of callers' phones used for repeat detection (DESIGN.md §8). Empty: a random
+    # key is generated once and kept in the data directory.
+    phone_hash_key: SecretStr = SecretStr("")
+
+
+class CountySettings(BaseModel):
+    timezone: str = "Asia/Shanghai"
+    name: str = "法库县"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path("hotline-data")
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    county: CountySettings = CountySettings()
+    max_body_bytes: int = 64 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_in_production(self) -> Self:
+        if self.environment is Environment.production:
+            key = self.security.phone_hash_key.get_secret_value()
+            if key in ("", PLACEHOLDER_SECRET):
+                raise ValueError(
+                    "HOTLINE_SECURITY__PHONE_HASH_KEY must be set to a real secret in production"
+                )
+            if self.database.url is None:
+                raise ValueError("HOTLINE_DATABASE__URL must be set in production")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy async URL: the configured one, normalised to an async driver."""
+        if self.database.url is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+        return async_url(self.database.url)
+
+    def phone_hash_key(self) -> bytes:
+        """The configured key, else one generated on first use and kept in the data directory."""
+        configured = self.security.phone_hash_key.get_secret_value()
+        if configured:
+            return configured.encode()
+        path = self.data_dir / "phone-hash.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def async_url(url: str) -> str:
+    """Accept the URLs people paste (``postgresql://``, ``sqlite:///``) and pick async drivers."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url.removeprefix(plain)
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,46 @@
+"""Units of work: one transaction per request (or job), committed before the response is sent.
+
+``Session`` writes; ``ReadSession`` only reads, which on SQLite means it does not take the write
+lock (see db.engine). Both connect lazily, on their first query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.db.engine import READ_ONLY
+
+
+@asynccontextmanager
+async def unit_of_work(
+    maker: async_sessionmaker[AsyncSession], *, read_only: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction: committed on success, rolled back on any exception.
+
+    A read-only unit connects at once (to mark the connection); a writing one on first query.
+    """
+    async with maker() as session, session.begin():
+        if read_only:
+            # Must be the first use: the option has to reach the connection before BEGIN.
+            await session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response, so a failed commit is never a 200.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

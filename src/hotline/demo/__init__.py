@@ -1,0 +1,1 @@
+"""The demo county and synthetic counties for tests and benchmarks."""

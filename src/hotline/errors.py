@@ -1,0 +1,181 @@
+"""Domain errors and their one rendering: RFC 9457 ``application/problem+json``.
+
+    HotlineError            base; carries a stable ``code`` and an HTTP status
+    ├── Unauthenticated     401 no or unknown key
+    ├── Forbidden           403 known caller, not allowed
+    ├── NotFound            404
+    ├── Conflict            409 (InvalidTransition names the current state)
+    ├── PreconditionFailed  412 stale If-Match version
+    ├── PayloadTooLarge     413
+    ├── Unprocessable       422 well-formed but unacceptable (e.g. idempotency key reuse)
+    ├── TooManyRequests     429
+    └── Unavailable         503 database unreachable or timed out
+
+Domain code raises these by meaning; only this module knows status numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class HotlineError(Exception):
+    status = 500
+    code = "internal_error"
+    title = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class Unauthenticated(HotlineError):
+    status, code, title = 401, "unauthenticated", "Missing or unknown API key"
+
+
+class Forbidden(HotlineError):
+    status, code, title = 403, "forbidden", "Not allowed for this caller"
+
+
+class NotFound(HotlineError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(HotlineError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code, title = "invalid_transition", "Not allowed in the ticket's current state"
+
+
+class PreconditionFailed(HotlineError):
+    status, code, title = 412, "stale_version", "The ticket has changed since that version"
+
+
+class PayloadTooLarge(HotlineError):
+    status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class Unprocessable(HotlineError):
+    status, code, title = 422, "unprocessable", "Unprocessable request"
+
+
+class TooManyRequests(HotlineError):
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+
+class Unavailable(HotlineError):
+    status, code, title = 503, "unavailable", "Service temporarily unavailable"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"https://hotline.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HotlineError)
+    async def _domain(request: Request, exc: HotlineError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field(e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem(
+            422,
+            "validation_error",
+            "Invalid request",
+            f"Invalid: {fields}",
+            request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated and not _is_unavailable(exc):
+            raise exc
+        log.warning("database unavailable: %s", exc.orig)
+        return problem(
+            503, "unavailable", Unavailable.title, "The database is unreachable", request.url.path
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
+        return problem(
+            503, "unavailable", Unavailable.title, "No database connection free", request.url.path
+        )
+
+    @app.exception_handler(TimeoutError)
+    async def _timeout(request: Request, exc: TimeoutError) -> JSONResponse:
+        return problem(
+            503,
+            "unavailable",
+            Unavailable.title,
+            "The database did not answer in time",
+            request.url.path,
+        )
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return any(
+        s in text
+        for s in ("connection", "database is locked", "timeout", "timed out", "shutting down")
+    )
+
+
+def responses(*errors: type[HotlineError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each possible problem, so openapi.yaml shows them."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        entry = out.setdefault(
+            err.status,
+            {
+                "description": err.title,
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        )
+        if entry["description"] != err.title:
+            entry["description"] += f"; {err.title}"
+    return out

@@ -1,0 +1,42 @@
+"""``/healthz``: the process answers. ``/readyz``: the database answers, schema at head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from hotline.db import migrate
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The database is reachable and its schema is at head",
+    responses={503: {"description": "Not ready; `checks` says why"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, Any] = {}
+    ready = True
+    try:
+        async with request.app.state.engine.connect() as conn:
+            current = await migrate.current_revision(conn)
+        head = migrate.head_revision()
+        checks["database"] = "ok"
+        checks["schema"] = {"current": current, "head": head}
+        if current != head:
+            ready = False
+            checks["schema"]["problem"] = "run `hotline migrate`"
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        ready = False
+        checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,0 +1,162 @@
+"""HTTP for tickets: intake, reads, the timeline, the category catalogue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from hotline.auth.dependencies import Agent, AnyRole, TicketReader
+from hotline.auth.roles import CENTRE, Role
+from hotline.db.session import ReadSession, Session
+from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
+from hotline.kit import cursor as cursors
+from hotline.kit.clock import utcnow
+from hotline.ticket import intake as intake_service
+from hotline.ticket import repository, service
+from hotline.ticket.schemas import (
+    Actor,
+    CategoryRead,
+    EventRead,
+    TicketCreate,
+    TicketFilters,
+    TicketPage,
+    TicketRead,
+)
+from hotline.ticket.visibility import present
+
+router = APIRouter(prefix="/v1", tags=["tickets"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Retrying with the same key returns the first ticket instead of a second",
+    ),
+]
+
+
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TicketRead,
+    summary="Create a ticket (agent)",
+    responses=responses(Unauthenticated, Forbidden, Unprocessable, Conflict),
+)
+async def create_ticket(
+    data: TicketCreate,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Agent,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketRead:
+    """Post a citizen's appeal. It is routed at once and its first event written in the same
+    transaction. A replay (same `Idempotency-Key`, or a known `external_id`) answers with the
+    first ticket and the header `Idempotent-Replayed: true`."""
+    result = await intake_service.intake(
+        session,
+        data,
+        principal,
+        idempotency_key=idempotency_key,
+        phone_key=request.app.state.phone_key,
+        now=utcnow(),
+    )
+    response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return present(principal, result.ticket)
+
+
+@router.get(
+    "/tickets",
+    response_model=TicketPage,
+    summary="List tickets, newest first",
+    responses=responses(Unauthenticated, Forbidden, Unprocessable),
+)
+async def list_tickets(
+    session: ReadSession,
+    principal: TicketReader,
+    filters: Annotated[TicketFilters, Depends()],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> TicketPage:
+    """Keyset-paged: pass `next_cursor` back as `cursor`. Field roles see only the tickets of
+    their grid (worker) or department (member)."""
+    after = None
+    if cursor is not None:
+        at, ticket_id = cursors.decode(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(at), int(ticket_id))
+        except (TypeError, ValueError) as exc:
+            raise Unprocessable("Malformed cursor", field="cursor") from exc
+    scope: dict[str, str | None] = {}
+    if principal.role not in CENTRE:
+        key = "visible_grid" if principal.role is Role.worker else "visible_unit"
+        scope[key] = principal.unit_code or ""
+    rows = await repository.page(session, filters, limit=limit, after=after, **scope)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        cursors.encode([rows[-1].created_at.isoformat(), rows[-1].id]) if more and rows else None
+    )
+    return TicketPage(items=[present(principal, t) for t in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    response_model=TicketRead,
+    summary="Read one ticket",
+    responses=responses(Unauthenticated, Forbidden, NotFound),
+)
+async def read_ticket(ticket_id: int, session: ReadSession, principal: AnyRole) -> TicketRead:
+    ticket = await service.readable_ticket(session, ticket_id, principal)
+    return present(principal, ticket)
+
+
+@router.get(
+    "/tickets/{ticket_id}/events",
+    response_model=list[EventRead],
+    summary="The ticket's timeline, oldest first",
+    responses=responses(Unauthenticated, Forbidden, NotFound),
+)
+async def ticket_events(
+    ticket_id: int, session: ReadSession, principal: AnyRole
+) -> list[EventRead]:
+    """Every change as an append-only event: who, what, when, from-state, to-state, details."""
+    await service.readable_ticket(session, ticket_id, principal)
+    return [
+        EventRead(
+            id=e.id,
+            at=e.at,
+            actor=Actor(role=e.actor_role, name=e.actor_name),
+            action=e.action,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            details=e.details,
+        )
+        for e in await repository.events(session, ticket_id)
+    ]
+
+
+@router.get(
+    "/categories",
+    response_model=list[CategoryRead],
+    summary="The category catalogue",
+    tags=["catalogue"],
+    responses=responses(Unauthenticated),
+)
+async def list_categories(session: ReadSession, principal: AnyRole) -> list[CategoryRead]:
+    return [
+        CategoryRead(
+            code=c.code,
+            name=c.name,
+            name_en=c.name_en,
+            group=c.group_name,
+            description=c.description,
+            keywords=c.keywords,
+        )
+        for c in await repository.categories(session)
+    ]

@@ -1,0 +1,37 @@
+"""Writing the append-only timeline. Every state change goes through ``record``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.auth.service import Principal
+from hotline.ticket.models import Ticket, TicketEvent
+
+
+def record(
+    session: AsyncSession,
+    ticket: Ticket,
+    action: str,
+    *,
+    actor: Principal | None,
+    at: datetime,
+    from_status: str | None,
+    details: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """Append an event for the ticket's current status. Call after changing the projection."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=at,
+        actor_key_id=actor.key_id if actor else None,
+        actor_role=actor.role.value if actor else "system",
+        actor_name=actor.name if actor else "hotline",
+        action=action,
+        from_status=from_status,
+        to_status=ticket.status,
+        details=details or {},
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,97 @@
+"""The ticket row is the current projection; ``ticket_event`` is the append-only history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db.base import Base, JSONType
+
+
+class Category(Base):
+    """The category catalogue (诉求分类) agents pick from; Open311 serves it as services."""
+
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_created_at_id", "created_at", "id"),
+        Index("ix_ticket_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(16))
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    urgency: Mapped[str] = mapped_column(String(16))
+    line: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+
+    caller_name: Mapped[str | None] = mapped_column(String(100))
+    caller_phone: Mapped[str | None] = mapped_column(String(32))
+    # Keyed hash of the normalised phone, for repeat detection without reading the phone.
+    caller_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    caller_confidential: Mapped[bool] = mapped_column(default=False)
+
+    # The location as given and, for coordinates, normalised to WGS-84 for routing.
+    location: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(Text)
+
+    # Ownership, as routing or a dispatcher decided it; `route` keeps the explanation.
+    route: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(index=True)
+
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class TicketEvent(Base):
+    """One change to a ticket. Rows are only ever inserted."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    at: Mapped[datetime]
+    actor_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class IdempotencyRecord(Base):
+    """An ``Idempotency-Key`` seen from one API key: in flight until its ticket commits."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    created_at: Mapped[datetime]

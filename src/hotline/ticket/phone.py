@@ -1,0 +1,46 @@
+"""Chinese phone numbers: validation, normalisation and masking (DESIGN.md §8).
+
+Mobile numbers are 11 digits starting 13–19 (an optional +86/0086 prefix is dropped). Landlines
+are an area code 0xx or 0xxx and a 7–8 digit number, optionally with an extension; they are
+normalised as ``0xx-xxxxxxxx`` or ``0xx-xxxxxxxx-ext``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"(0\d{2,3})-([2-9]\d{6,7})(?:-(\d{1,6}))?")
+# Without a separator the area code's length is known from its digits: 010 and 020–029 are the
+# only three-digit codes, every other is four digits.
+_LANDLINE_PLAIN = re.compile(r"(010|02\d|0[3-9]\d{2})([2-9]\d{6,7})")
+_SEPARATORS = re.compile(r"[\s()（）]")
+
+
+def normalise(raw: str) -> str:
+    """The canonical form of a phone number; ``ValueError`` if it is not a Chinese number."""
+    text = _SEPARATORS.sub("", raw.strip())
+    for prefix in ("+86", "0086"):
+        if text.startswith(prefix):
+            text = text.removeprefix(prefix).lstrip("-")
+            break
+    digits = text.replace("-", "")
+    if _MOBILE.fullmatch(digits):
+        return digits
+    match = _LANDLINE.fullmatch(text)
+    if match:
+        area, number, ext = match.groups()
+        return f"{area}-{number}" + (f"-{ext}" if ext else "")
+    plain = _LANDLINE_PLAIN.fullmatch(digits)
+    if plain:
+        return "-".join(plain.groups())
+    raise ValueError("not a Chinese mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number")
+
+
+def mask(phone: str) -> str:
+    """``13812341234`` → ``138****1234``; landlines keep the area code and the last four."""
+    digits = phone.replace("-", "")
+    if _MOBILE.fullmatch(digits):
+        return f"{digits[:3]}****{digits[-4:]}"
+    area = phone.split("-", 1)[0]
+    return f"{area}-****{digits[-4:]}"

@@ -1,0 +1,195 @@
+"""What agents send and what readers get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from hotline.kit.clock import county_zone
+from hotline.ticket import phone as phones
+
+
+class Kind(StrEnum):
+    consult = "consult"
+    help = "help"
+    complaint = "complaint"
+    report = "report"
+    suggestion = "suggestion"
+    praise = "praise"
+    other = "other"
+
+
+class Urgency(StrEnum):
+    emergency = "emergency"  # danger to life or property
+    utility = "utility"  # water, power, gas, heating
+    normal = "normal"
+
+
+class Line(StrEnum):
+    main = "main"  # 12345
+    enterprise = "enterprise"  # 12345-9 迎且
+    relief = "relief"  # 12345-5 解纾暖
+
+
+class Status(StrEnum):
+    triage = "triage"
+    dispatched = "dispatched"
+    return_requested = "return_requested"
+    signed = "signed"
+    arbitration = "arbitration"
+    replied = "replied"
+    closed = "closed"
+    rework = "rework"
+
+
+class Crs(StrEnum):
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+    bd09 = "bd09"
+
+
+# Times leave the API in the county's zone, with their offset (DESIGN.md §6).
+LocalTime = Annotated[
+    datetime, PlainSerializer(lambda t: t.astimezone(county_zone()).isoformat(), return_type=str)
+]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CallerIn(Strict):
+    name: Annotated[Text, Field(max_length=50)] | None = None
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    # None: decided by kind (a report 举报 is confidential by default).
+    confidential: bool | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else phones.normalise(value)
+
+
+class LocationIn(Strict):
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    crs: Crs = Crs.wgs84
+    address: Annotated[Text, Field(max_length=500)] | None = None
+    grid_code: Code | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> LocationIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together")
+        return self
+
+
+class TicketCreate(Strict):
+    kind: Kind
+    category: Code
+    urgency: Urgency = Urgency.normal
+    line: Line = Line.main
+    content: Annotated[Text, Field(max_length=4000)]
+    caller: CallerIn = CallerIn()
+    location: LocationIn = LocationIn()
+    external_id: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,64}$")] | None = None
+
+
+class CallerRead(BaseModel):
+    name: str | None
+    phone: str | None
+    confidential: bool
+    masked: bool = Field(description="True when name or phone were hidden from this caller")
+
+
+class LocationRead(BaseModel):
+    lat: float | None = Field(description="As given, in `crs`")
+    lon: float | None
+    crs: Crs
+    wgs84: dict[str, float] | None = Field(description="The point normalised for routing")
+    address: str | None
+    grid_code: str | None
+
+
+class RouteRead(BaseModel):
+    method: str = Field(description="catalogue, grid_code, point, address, triage or manual")
+    unit_code: str | None = None
+    grid_code: str | None = None
+    assignee_id: int | None = None
+    explanation: str = ""
+    candidates: list[dict[str, Any]] = []
+
+
+class TicketRead(BaseModel):
+    id: int
+    number: str
+    status: Status
+    kind: Kind
+    category: str
+    urgency: Urgency
+    line: Line
+    content: str
+    caller: CallerRead
+    location: LocationRead
+    route: RouteRead
+    deadlines: dict[str, Any]
+    external_id: str | None
+    created_at: LocalTime
+    updated_at: LocalTime
+    version: int
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )
+
+
+class Actor(BaseModel):
+    role: str | None
+    name: str | None
+
+
+class EventRead(BaseModel):
+    id: int
+    at: LocalTime
+    actor: Actor
+    action: str
+    from_status: str | None
+    to_status: str | None
+    details: dict[str, Any]
+
+
+class TicketFilters(BaseModel):
+    status: Status | None = None
+    kind: Kind | None = None
+    category: Code | None = None
+    line: Line | None = None
+    urgency: Urgency | None = None
+    grid: Code | None = None
+    created_after: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
+
+
+class CategoryRead(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    group: str
+    description: str
+    keywords: list[str]

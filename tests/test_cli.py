@@ -1,0 +1,155 @@
+"""The `hotline` command, as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli import app
+
+runner = CliRunner()
+COMMANDS = [["serve"], ["migrate"], ["demo"], ["keys", "create"], ["openapi"]]
+
+
+class TestHelp:
+    def test_top_level_help_lists_every_command(self) -> None:
+        r = runner.invoke(app, ["--help"])
+        assert r.exit_code == 0
+        for name in ("serve", "migrate", "demo", "keys", "openapi"):
+            assert name in r.output
+
+    @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+    def test_every_command_has_help_text(self, command: list[str]) -> None:
+        r = runner.invoke(app, [*command, "--help"])
+        assert r.exit_code == 0
+        assert "Usage" in r.output
+        if command[0] != "openapi":
+            assert "--data-dir" in r.output
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI exports its settings for server worker processes; keep that out of other tests.
+    monkeypatch.setenv("HOTLINE_DATA_DIR", "unused")
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", "")
+
+
+class TestKeys:
+    def test_create_prints_the_key_once_and_stores_its_hash(self, tmp_path: Path) -> None:
+        r = runner.invoke(
+            app,
+            ["keys", "create", "--role", "agent", "--name", "话务员", "--data-dir", str(tmp_path)],
+        )
+        assert r.exit_code == 0, r.output
+        key = r.stdout.strip().splitlines()[-1]
+        assert key.startswith("hl_")
+        assert key.encode() not in (tmp_path / "hotline.db").read_bytes()
+
+    def test_unknown_role_is_refused(self, tmp_path: Path) -> None:
+        r = runner.invoke(
+            app, ["keys", "create", "--role", "mayor", "--name", "x", "--data-dir", str(tmp_path)]
+        )
+        assert r.exit_code == 2
+        assert "Unknown role" in r.output
+
+
+class TestOpenapi:
+    def test_check_passes_on_the_committed_file(self) -> None:
+        root = Path(__file__).resolve().parents[1]
+        r = runner.invoke(app, ["openapi", "--check", "--output", str(root / "openapi.yaml")])
+        assert r.exit_code == 0, r.output
+
+    def test_check_fails_on_drift(self, tmp_path: Path) -> None:
+        stale = tmp_path / "openapi.yaml"
+        stale.write_text("openapi: 3.1.0\n")
+        r = runner.invoke(app, ["openapi", "--check", "--output", str(stale)])
+        assert r.exit_code == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+class TestServeDemo:
+    def test_fresh_data_dir_serves_demo_and_an_agent_key_creates_a_ticket(
+        self, tmp_path: Path
+    ) -> None:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hotline",
+                "serve",
+                "--demo",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            people = json.loads((tmp_path / "data" / "demo-keys.json").read_text())
+            assert {p["role"] for p in people} >= {"agent", "dispatcher", "viewer", "admin"}
+            assert all(set(p) >= {"name", "role", "unit", "key"} for p in people)
+            agent = next(p["key"] for p in people if p["role"] == "agent")
+            headers = {"Authorization": f"Bearer {agent}"}
+            r = httpx.post(
+                f"{base}/v1/tickets",
+                headers=headers,
+                json={"kind": "help", "category": "utility.heating", "content": "暖气不热"},
+            )
+            assert r.status_code == 201, r.text
+            got = httpx.get(f"{base}/v1/tickets/{r.json()['id']}", headers=headers)
+            assert got.json()["content"] == "暖气不热"
+        finally:
+            proc.terminate()
+            out, _ = proc.communicate(timeout=20)
+        assert "demo-keys.json" in out
+
+    def test_demo_keys_are_new_for_every_fresh_data_dir(self, tmp_path: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        keys = []
+        for name in ("a", "b"):
+            subprocess.run(
+                [sys.executable, "-m", "hotline", "demo", "--data-dir", str(tmp_path / name)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            keys.append(json.loads((tmp_path / name / "demo-keys.json").read_text())[0]["key"])
+        again = subprocess.run(
+            [sys.executable, "-m", "hotline", "demo", "--data-dir", str(tmp_path / "a")],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        assert "already loaded" in again.stderr
+        assert keys[0] != keys[1]
+        assert json.loads((tmp_path / "a" / "demo-keys.json").read_text())[0]["key"] == keys[0]
