@@ -33,7 +33,7 @@ from hotline.db.session import unit_of_work
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Reference data the migrations seed; kept between tests.
-SEEDED = {"category", "alembic_version"}
+SEEDED = {"category", "alembic_version", "org_state"}
 
 if os.environ.get("CI") == "true" and not PG_URL:
     raise RuntimeError("CI=true but HOTLINE_TEST_DATABASE_URL is not set: PostgreSQL is required")
@@ -146,3 +146,31 @@ def ticket_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@dataclass
+class Demo:
+    """The demo county loaded into the test's database, with every demo person's key."""
+
+    people: list[dict[str, Any]]
+
+    def headers(self, role: str, unit: str | None = None) -> dict[str, str]:
+        person = self.person(role, unit)
+        return {"Authorization": f"Bearer {person['key']}"}
+
+    def person(self, role: str, unit: str | None = None) -> dict[str, Any]:
+        return next(
+            p for p in self.people if p["role"] == role and (unit is None or p["unit"] == unit)
+        )
+
+
+@pytest.fixture
+async def demo(app: Any, settings: Settings) -> Demo:
+    import json
+
+    from hotline.demo.loader import DEMO_KEYS_FILE, load_into
+
+    path = settings.data_dir / DEMO_KEYS_FILE
+    async with unit_of_work(app.state.sessionmaker) as session:
+        assert await load_into(session, path)
+    return Demo(json.loads(path.read_text()))

@@ -15,6 +15,7 @@ from hotline.config import Settings, get_settings
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.kit.bodylimit import BodyLimitMiddleware
+from hotline.routing.state import RoutingCache
 
 DESCRIPTION = """\
 The service behind a county's 12345 government hotline (12345政务服务便民热线) and its grid
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.phone_key = settings.phone_hash_key()
+        app.state.routing = RoutingCache()
         try:
             yield
         finally:
@@ -47,7 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/v1/grids/import": settings.max_import_bytes},
+    )
     install_handlers(app)
     app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -22,7 +23,14 @@ keys_app = typer.Typer(
     help="API keys: create them (the key is printed once).", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
-console = Console(stderr=True)
+grids_app = typer.Typer(help="Grids: import a county file.", no_args_is_help=True)
+app.add_typer(grids_app, name="grids")
+demo_app = typer.Typer(
+    help="Demo data: load the demo county, or generate synthetic counties.",
+    invoke_without_command=True,
+)
+app.add_typer(demo_app, name="demo")
+console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
     Path,
@@ -109,12 +117,91 @@ def _load_demo(settings: Settings) -> None:
         console.print(f"demo already loaded; API keys are in [bold]{path}[/bold]")
 
 
-@app.command("demo")
-def demo_cmd(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None) -> None:
-    """Load the demo county and one demo API key per role (once per data directory)."""
+@demo_app.callback()
+def demo_cmd(
+    ctx: typer.Context, data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None
+) -> None:
+    """Load the demo county, its people and their API keys (once per data directory)."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = settings_for(data_dir, database_url)
     _migrate(settings)
     _load_demo(settings)
+
+
+@demo_app.command("generate")
+def demo_generate(
+    grids: Annotated[int, typer.Option(min=1, max=1_000_000, help="Number of grids.")] = 1000,
+    output: Annotated[Path, typer.Option(help="Where to write the GeoJSON.")] = Path(
+        "county.geojson"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the jitter.")] = 0,
+) -> None:
+    """Write a synthetic county of N grids as GeoJSON (for tests and benchmarks)."""
+    from hotline.demo.county import synthetic_county
+
+    with console.status(f"generating {grids} grids"):
+        doc = synthetic_county(grids, seed=seed)
+        output.write_text(json.dumps(doc, ensure_ascii=False))
+    console.print(f"wrote {output} ({len(doc['features'])} features)")
+
+
+@grids_app.command("import")
+def grids_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON file.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import a county file: every polygon validated, all or nothing, with progress."""
+    settings = settings_for(data_dir, database_url)
+    _migrate(settings)
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        console.print(f"[red]{file} is not JSON:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    asyncio.run(_import(settings, doc))
+
+
+async def _import(settings: Settings, doc: Any) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+    from hotline.kit.clock import utcnow
+    from hotline.org.units import ImportRejected, import_county
+
+    engine = create_engine(settings)
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            tasks: dict[str, Any] = {}
+
+            def report(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = progress.add_task(phase, total=total)
+                progress.update(tasks[phase], completed=done, total=total)
+
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                counts = await import_county(session, doc, now=utcnow(), progress=report)
+    except ImportRejected as exc:
+        problems = exc.extra["problems"]
+        console.print(f"[red]Nothing imported: {len(problems)} problem(s)[/red]")
+        for p in problems[:50]:
+            console.print(f"  feature {p['index']} {p['code'] or ''}: {p['problem']}")
+        if len(problems) > 50:
+            console.print(f"  … and {len(problems) - 50} more")
+        raise typer.Exit(1) from exc
+    finally:
+        await engine.dispose()
+    console.print(
+        f"imported {counts.features} units ({counts.created} new, {counts.updated} updated)"
+    )
 
 
 @keys_app.command("create")

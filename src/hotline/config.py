@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     county: CountySettings = CountySettings()
     max_body_bytes: int = 64 * 1024
+    # County files (POST /v1/grids/import) are larger; bigger ones go through the CLI.
+    max_import_bytes: int = 64 * 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_placeholder_in_production(self) -> Self:

@@ -9,7 +9,8 @@ from sqlalchemy import text
 class TestHealth:
     async def test_healthz_answers_without_a_key(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/healthz")
-        assert r.json() == {"status": "ok"}
+        assert r.json()["status"] == "ok"
+        assert isinstance(r.json()["pid"], int)
 
     async def test_readyz_reports_schema_at_head(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/readyz")

@@ -62,6 +62,7 @@ async def create_ticket(
         principal,
         idempotency_key=idempotency_key,
         phone_key=request.app.state.phone_key,
+        routing=request.app.state.routing,
         now=utcnow(),
     )
     response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
 from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.routing.state import RoutingCache
 from hotline.ticket import repository, service
 from hotline.ticket.models import IdempotencyRecord, Ticket
 from hotline.ticket.schemas import TicketCreate
@@ -88,11 +89,12 @@ async def intake(
     *,
     idempotency_key: str | None,
     phone_key: bytes,
+    routing: RoutingCache,
     now: datetime,
 ) -> IntakeResult:
     """Create a ticket, or return the one an earlier identical request created."""
     if idempotency_key is None:
-        return await _by_external_id_or_new(session, data, principal, phone_key, now)
+        return await _by_external_id_or_new(session, data, principal, phone_key, routing, now)
     digest = request_hash(data)
     async with _exclusive(session, principal, idempotency_key):
         record = await repository.idempotency_record(session, principal.key_id, idempotency_key)
@@ -105,7 +107,7 @@ async def intake(
             if ticket is None:
                 raise NotFound("The ticket this Idempotency-Key created no longer exists")
             return IntakeResult(ticket, replayed=True)
-        result = await _by_external_id_or_new(session, data, principal, phone_key, now)
+        result = await _by_external_id_or_new(session, data, principal, phone_key, routing, now)
         session.add(
             IdempotencyRecord(
                 api_key_id=principal.key_id,
@@ -124,6 +126,7 @@ async def _by_external_id_or_new(
     data: TicketCreate,
     principal: Principal,
     phone_key: bytes,
+    routing: RoutingCache,
     now: datetime,
 ) -> IntakeResult:
     if data.external_id is not None:
@@ -131,5 +134,7 @@ async def _by_external_id_or_new(
         existing = await repository.by_external_id(session, data.external_id)
         if existing is not None:
             return IntakeResult(existing, replayed=True)
-    ticket = await service.create_ticket(session, data, principal, phone_key=phone_key, now=now)
+    ticket = await service.create_ticket(
+        session, data, principal, phone_key=phone_key, routing=routing, now=now
+    )
     return IntakeResult(ticket, replayed=False)

@@ -55,9 +55,11 @@ class Ticket(Base):
 
     # Ownership, as routing or a dispatcher decided it; `route` keeps the explanation.
     route: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
-    grid_code: Mapped[str | None] = mapped_column(String(32), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(index=True)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    # The grid the ticket lies in, also when a department owns it: metrics by area use it.
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
 
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))

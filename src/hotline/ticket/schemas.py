@@ -130,6 +130,8 @@ class RouteRead(BaseModel):
     unit_code: str | None = None
     grid_code: str | None = None
     assignee_id: int | None = None
+    assignee_name: str | None = Field(default=None, description="The grid worker it went to")
+    rule_id: int | None = Field(default=None, description="The catalogue rule that decided")
     explanation: str = ""
     candidates: list[dict[str, Any]] = []
 

@@ -12,6 +12,9 @@ from hotline.auth.roles import Role
 from hotline.auth.service import Principal
 from hotline.errors import Forbidden, NotFound, Unprocessable
 from hotline.kit.clock import county_zone
+from hotline.routing import service as routing_service
+from hotline.routing.coords import to_wgs84
+from hotline.routing.state import RoutingCache
 from hotline.ticket import events, repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Kind, Status, TicketCreate
@@ -34,9 +37,11 @@ async def create_ticket(
     principal: Principal,
     *,
     phone_key: bytes,
+    routing: RoutingCache,
     now: datetime,
 ) -> Ticket:
-    """Store a new ticket and its ``created`` event in the caller's transaction.
+    """Store a new ticket, route it at once, and write its ``created`` (and, when routing
+    decided, ``dispatched``) events in the caller's transaction.
 
     Raises Unprocessable (naming the field) for an unknown category.
     """
@@ -50,6 +55,28 @@ async def create_ticket(
     if confidential is None:
         confidential = data.kind is Kind.report  # reports (举报) are confidential by default
     loc = data.location
+    lat = lon = None
+    if loc.lat is not None and loc.lon is not None:
+        lat, lon = to_wgs84(loc.lat, loc.lon, loc.crs.value)
+    routed = await routing_service.route(
+        session,
+        routing,
+        category=data.category,
+        line=data.line.value,
+        where=routing_service.Where(loc.grid_code, lat, lon, loc.address),
+    )
+    decision, assignee = routed.decision, routed.assignee
+    route = {
+        "method": decision.method,
+        "unit_code": decision.unit_code,
+        "grid_code": decision.grid_code,
+        "assignee_id": assignee.id if assignee else None,
+        "assignee_name": assignee.name if assignee else None,
+        "rule_id": decision.rule_id,
+        "explanation": decision.explanation
+        + ("" if assignee or decision.grid_code is None else "; no worker on duty: grid queue"),
+        "candidates": list(decision.candidates),
+    }
     ticket = Ticket(
         status=Status.triage.value,
         kind=data.kind.value,
@@ -62,10 +89,14 @@ async def create_ticket(
         caller_phone_hash=phone_hash(caller.phone, phone_key) if caller.phone else None,
         caller_confidential=confidential,
         location=loc.model_dump(mode="json", exclude_none=True),
-        lat=loc.lat if loc.crs == "wgs84" else None,
-        lon=loc.lon if loc.crs == "wgs84" else None,
+        lat=lat,
+        lon=lon,
         address=loc.address,
-        route={"method": "triage", "explanation": "Routing has not decided; the dispatcher will."},
+        route=route,
+        unit_code=decision.unit_code,
+        grid_code=decision.grid_code,
+        assignee_id=assignee.id if assignee else None,
+        area_code=decision.area_grid,
         external_id=data.external_id,
         created_by=principal.key_id,
         created_at=now,
@@ -84,6 +115,17 @@ async def create_ticket(
         from_status=None,
         details={"kind": ticket.kind, "category": ticket.category_code, "line": ticket.line},
     )
+    if decision.method != "triage":
+        ticket.status = Status.dispatched.value
+        events.record(
+            session,
+            ticket,
+            "dispatched",
+            actor=None,
+            at=now,
+            from_status=Status.triage.value,
+            details={k: route[k] for k in ("method", "unit_code", "grid_code", "assignee_id")},
+        )
     await session.flush()
     return ticket
 

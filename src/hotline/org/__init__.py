@@ -1,0 +1,1 @@
+"""The organisation: units, grids, staff and the dispatch catalogue (DESIGN.md §3)."""

@@ -1,0 +1,100 @@
+"""The dispatch catalogue (派单目录): rules (category, line, area) → handling unit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.errors import NotFound, Unprocessable
+from hotline.org import repository
+from hotline.org.models import CatalogueRule
+from hotline.org.schemas import RuleCreate, RuleUpdate
+from hotline.routing.state import bump
+from hotline.ticket import repository as ticket_repository
+
+AREA_KINDS = {"county", "township", "village", "grid"}
+
+
+async def _check(
+    session: AsyncSession,
+    *,
+    category: str | None,
+    line: str | None,
+    area_code: str | None,
+    unit_code: str,
+) -> None:
+    if category is None and line is None and area_code is None:
+        raise Unprocessable("A rule needs a category, a line or an area", field="category")
+    if category is not None and await ticket_repository.category(session, category) is None:
+        raise Unprocessable(f"Unknown category {category}", field="category")
+    if area_code is not None:
+        area = await repository.unit(session, area_code)
+        if area is None or area.kind not in AREA_KINDS:
+            raise Unprocessable(
+                f"{area_code} is not a county, township, village or grid", field="area_code"
+            )
+    if await repository.unit(session, unit_code) is None:
+        raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
+
+
+async def create_rule(
+    session: AsyncSession, data: RuleCreate, *, now: datetime, source: str = "manual"
+) -> CatalogueRule:
+    line = data.line.value if data.line else None
+    await _check(
+        session,
+        category=data.category,
+        line=line,
+        area_code=data.area_code,
+        unit_code=data.unit_code,
+    )
+    rule = CatalogueRule(
+        category_code=data.category,
+        line=line,
+        area_code=data.area_code,
+        unit_code=data.unit_code,
+        priority=data.priority,
+        note=data.note,
+        source=source,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(rule)
+    await session.flush()
+    await bump(session)
+    return rule
+
+
+async def update_rule(
+    session: AsyncSession, rule_id: int, data: RuleUpdate, *, now: datetime
+) -> CatalogueRule:
+    rule = await repository.rule(session, rule_id)
+    if rule is None:
+        raise NotFound(f"No catalogue rule {rule_id}")
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    if "category" in changes:
+        changes["category_code"] = changes.pop("category")
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    await _check(
+        session,
+        category=rule.category_code,
+        line=rule.line,
+        area_code=rule.area_code,
+        unit_code=rule.unit_code,
+    )
+    rule.updated_at = now
+    await session.flush()
+    await bump(session)
+    return rule
+
+
+async def delete_rule(session: AsyncSession, rule_id: int) -> None:
+    rule = await repository.rule(session, rule_id)
+    if rule is None:
+        raise NotFound(f"No catalogue rule {rule_id}")
+    await session.delete(rule)
+    await session.flush()
+    await bump(session)

@@ -1,0 +1,401 @@
+"""HTTP for the organisation: units, grids, staff and members, the dispatch catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response, status
+
+from hotline.auth.dependencies import Admin, AnyRole, CentreReader
+from hotline.auth.roles import Role
+from hotline.db.session import ReadSession, Session
+from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
+from hotline.kit import cursor as cursors
+from hotline.kit.clock import utcnow
+from hotline.org import catalogue, repository, staff, units
+from hotline.org.models import CatalogueRule, Staff, Unit
+from hotline.org.schemas import (
+    GridCollection,
+    GridFeature,
+    GridUpdate,
+    ImportResult,
+    MemberAttach,
+    RuleCreate,
+    RuleRead,
+    RuleUpdate,
+    StaffCreate,
+    StaffRead,
+    StaffRole,
+    StaffUpdate,
+    UnitCreate,
+    UnitKind,
+    UnitPage,
+    UnitRead,
+    UnitUpdate,
+)
+
+router = APIRouter(prefix="/v1", tags=["organisation"])
+READ = responses(Unauthenticated, Forbidden)
+WRITE = responses(Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable)
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+
+
+def unit_read(u: Unit) -> UnitRead:
+    return UnitRead(
+        code=u.code,
+        name=u.name,
+        kind=UnitKind(u.kind),
+        parent_code=u.parent_code,
+        aliases=u.aliases,
+        default_grid_code=u.default_grid_code,
+        has_boundary=u.boundary is not None,
+        active=u.active,
+        created_at=u.created_at,
+        updated_at=u.updated_at,
+    )
+
+
+def _after(cursor: str | None) -> Any:
+    return None if cursor is None else cursors.decode(cursor, 1)[0]
+
+
+@router.get("/units", response_model=UnitPage, summary="List units", responses=READ)
+async def list_units(
+    session: ReadSession,
+    principal: CentreReader,
+    kind: UnitKind | None = None,
+    parent_code: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 200,
+    cursor: Cursor = None,
+) -> UnitPage:
+    after = _after(cursor)
+    rows = await repository.units_page(
+        session,
+        kind=kind,
+        parent_code=parent_code,
+        after=str(after) if after else None,
+        limit=limit,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return UnitPage(
+        items=[unit_read(u) for u in rows],
+        next_cursor=cursors.encode([rows[-1].code]) if more and rows else None,
+    )
+
+
+@router.get(
+    "/units/{code}",
+    response_model=UnitRead,
+    summary="Read a unit",
+    responses=responses(Unauthenticated, Forbidden, NotFound),
+)
+async def read_unit(code: str, session: ReadSession, principal: CentreReader) -> UnitRead:
+    unit = await repository.unit(session, code)
+    if unit is None:
+        raise NotFound(f"No unit {code}")
+    return unit_read(unit)
+
+
+@router.post(
+    "/units",
+    response_model=UnitRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a unit (admin)",
+    responses=WRITE,
+)
+async def create_unit(data: UnitCreate, session: Session, principal: Admin) -> UnitRead:
+    return unit_read(await units.create_unit(session, data, now=utcnow()))
+
+
+@router.patch(
+    "/units/{code}", response_model=UnitRead, summary="Change a unit (admin)", responses=WRITE
+)
+async def update_unit(code: str, data: UnitUpdate, session: Session, principal: Admin) -> UnitRead:
+    return unit_read(await units.update_unit(session, code, data, now=utcnow()))
+
+
+@router.post(
+    "/grids/import",
+    response_model=ImportResult,
+    summary="Import a county file (admin)",
+    responses=responses(Unauthenticated, Forbidden, units.ImportRejected),
+)
+async def import_grids(
+    session: Session,
+    principal: Admin,
+    doc: Annotated[dict[str, Any], Body(description="A GeoJSON FeatureCollection")],
+) -> ImportResult:
+    """Upsert the units of a GeoJSON FeatureCollection. Feature properties: `code`, `name`,
+    `kind` (county, township, village or grid; default grid), `parent_code`, `aliases`,
+    `default_grid`. Every polygon is validated and checked for overlaps; a file with any problem
+    is refused whole (422 with `problems`) and nothing of it is stored."""
+    counts = await units.import_county(session, doc, now=utcnow())
+    return ImportResult(features=counts.features, created=counts.created, updated=counts.updated)
+
+
+def _person(s: Staff, *, with_phone: bool) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "id": s.id,
+        "name": s.name,
+        "unit_code": s.unit_code,
+        "active": s.active,
+        "on_duty": s.on_duty,
+    }
+    if with_phone:
+        person["phone"] = s.phone
+    return person
+
+
+def grid_feature(
+    u: Unit,
+    workers: list[Staff] | None = None,
+    members: list[Staff] | None = None,
+    *,
+    with_phone: bool = False,
+) -> GridFeature:
+    props: dict[str, Any] = {
+        "code": u.code,
+        "name": u.name,
+        "parent_code": u.parent_code,
+        "aliases": u.aliases,
+        "active": u.active,
+    }
+    if workers is not None:
+        props["workers"] = [_person(s, with_phone=with_phone) for s in workers]
+    if members is not None:
+        props["members"] = [_person(s, with_phone=with_phone) for s in members]
+    return GridFeature(id=u.code, properties=props, geometry=u.boundary)
+
+
+@router.get("/grids", response_model=GridCollection, summary="Grids as GeoJSON", responses=READ)
+async def list_grids(
+    session: ReadSession,
+    principal: AnyRole,
+    parent_code: Annotated[str | None, Query(max_length=32, description="Village code")] = None,
+    limit: Limit = 200,
+    cursor: Cursor = None,
+) -> GridCollection:
+    """A FeatureCollection of grid boundaries (no personal data: the dashboard draws it)."""
+    after = _after(cursor)
+    rows = await repository.units_page(
+        session,
+        kind="grid",
+        parent_code=parent_code,
+        after=str(after) if after else None,
+        limit=limit,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return GridCollection(
+        features=[grid_feature(u) for u in rows],
+        next_cursor=cursors.encode([rows[-1].code]) if more and rows else None,
+    )
+
+
+@router.get(
+    "/grids/{code}",
+    response_model=GridFeature,
+    summary="One grid with its people",
+    responses=responses(Unauthenticated, Forbidden, NotFound),
+)
+async def read_grid(code: str, session: ReadSession, principal: AnyRole) -> GridFeature:
+    """The grid's feature; its workers and attached members for everyone but the viewer, with
+    phones for the hotline centre."""
+    unit = await units.grid(session, code)
+    if principal.role is Role.viewer:
+        return grid_feature(unit)
+    workers, members = await repository.staff_of_grid(session, code)
+    return grid_feature(unit, workers, members, with_phone=principal.role is not Role.worker)
+
+
+@router.patch(
+    "/grids/{code}", response_model=GridFeature, summary="Change a grid (admin)", responses=WRITE
+)
+async def update_grid(
+    code: str, data: GridUpdate, session: Session, principal: Admin
+) -> GridFeature:
+    """A new boundary must be valid and overlap no other grid; routing in every API process
+    uses it for the next ticket."""
+    await units.grid(session, code)
+    unit = await units.update_unit(
+        session, code, UnitUpdate(**data.model_dump(exclude_unset=True)), now=utcnow()
+    )
+    return grid_feature(unit)
+
+
+@router.post(
+    "/grids/{code}/members",
+    response_model=StaffRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach a member (admin)",
+    responses=WRITE,
+)
+async def attach_member(
+    code: str, data: MemberAttach, session: Session, principal: Admin
+) -> StaffRead:
+    await units.grid(session, code)
+    person = await staff.attach_member(session, code, data.staff_id, now=utcnow())
+    return await _staff_read(session, person)
+
+
+@router.delete(
+    "/grids/{code}/members/{staff_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Detach a member (admin)",
+    responses=WRITE,
+)
+async def detach_member(code: str, staff_id: int, session: Session, principal: Admin) -> Response:
+    await staff.detach_member(session, code, staff_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _staff_read(session: Any, s: Staff) -> StaffRead:
+    grids = (await repository.grids_of_member(session, [s.id])).get(s.id, [])
+    return StaffRead(
+        id=s.id,
+        name=s.name,
+        role=StaffRole(s.role),
+        unit_code=s.unit_code,
+        phone=s.phone,
+        active=s.active,
+        on_duty=s.on_duty,
+        grids=grids,
+        created_at=s.created_at,
+        updated_at=s.updated_at,
+    )
+
+
+@router.get("/staff", response_model=list[StaffRead], summary="List staff", responses=READ)
+async def list_staff(
+    session: ReadSession,
+    principal: CentreReader,
+    unit_code: Annotated[str | None, Query(max_length=32)] = None,
+    role: StaffRole | None = None,
+    after: Annotated[int, Query(ge=0, description="Return staff with a larger id")] = 0,
+    limit: Limit = 200,
+) -> list[StaffRead]:
+    rows = await repository.staff_page(
+        session, unit_code=unit_code, role=role, after=after, limit=limit
+    )
+    grids = await repository.grids_of_member(session, [s.id for s in rows[:limit]])
+    return [
+        StaffRead(
+            id=s.id,
+            name=s.name,
+            role=StaffRole(s.role),
+            unit_code=s.unit_code,
+            phone=s.phone,
+            active=s.active,
+            on_duty=s.on_duty,
+            grids=grids.get(s.id, []),
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+        )
+        for s in rows[:limit]
+    ]
+
+
+@router.get(
+    "/staff/{staff_id}",
+    response_model=StaffRead,
+    summary="Read a staff member",
+    responses=responses(Unauthenticated, Forbidden, NotFound),
+)
+async def read_staff(staff_id: int, session: ReadSession, principal: CentreReader) -> StaffRead:
+    person = await repository.staff(session, staff_id)
+    if person is None:
+        raise NotFound(f"No staff {staff_id}")
+    return await _staff_read(session, person)
+
+
+@router.post(
+    "/staff",
+    response_model=StaffRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a staff member (admin)",
+    responses=WRITE,
+)
+async def create_staff(data: StaffCreate, session: Session, principal: Admin) -> StaffRead:
+    return await _staff_read(session, await staff.create_staff(session, data, now=utcnow()))
+
+
+@router.patch(
+    "/staff/{staff_id}",
+    response_model=StaffRead,
+    summary="Change a staff member (admin)",
+    responses=WRITE,
+)
+async def update_staff(
+    staff_id: int, data: StaffUpdate, session: Session, principal: Admin
+) -> StaffRead:
+    person = await staff.update_staff(session, staff_id, data, now=utcnow())
+    return await _staff_read(session, person)
+
+
+def rule_read(r: CatalogueRule) -> RuleRead:
+    return RuleRead(
+        id=r.id,
+        category=r.category_code,
+        line=r.line,
+        area_code=r.area_code,
+        unit_code=r.unit_code,
+        priority=r.priority,
+        note=r.note,
+        source=r.source,
+        active=r.active,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+@router.get(
+    "/catalogue-rules",
+    response_model=list[RuleRead],
+    tags=["catalogue"],
+    summary="The dispatch catalogue",
+    responses=READ,
+)
+async def list_rules(session: ReadSession, principal: CentreReader) -> list[RuleRead]:
+    return [rule_read(r) for r in await repository.rules(session)]
+
+
+@router.post(
+    "/catalogue-rules",
+    response_model=RuleRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalogue"],
+    summary="Add a catalogue rule (admin)",
+    responses=WRITE,
+)
+async def create_rule(data: RuleCreate, session: Session, principal: Admin) -> RuleRead:
+    """A rule routes tickets matching every field it sets (category, line, area: the ticket lies
+    in that unit or below) to `unit_code`. The most specific matching rule wins, then the
+    higher priority. Department-duty matters go straight to the department."""
+    return rule_read(await catalogue.create_rule(session, data, now=utcnow()))
+
+
+@router.patch(
+    "/catalogue-rules/{rule_id}",
+    response_model=RuleRead,
+    tags=["catalogue"],
+    summary="Change a catalogue rule (admin)",
+    responses=WRITE,
+)
+async def update_rule(
+    rule_id: int, data: RuleUpdate, session: Session, principal: Admin
+) -> RuleRead:
+    return rule_read(await catalogue.update_rule(session, rule_id, data, now=utcnow()))
+
+
+@router.delete(
+    "/catalogue-rules/{rule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["catalogue"],
+    summary="Delete a catalogue rule (admin)",
+    responses=WRITE,
+)
+async def delete_rule(rule_id: int, session: Session, principal: Admin) -> Response:
+    await catalogue.delete_rule(session, rule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

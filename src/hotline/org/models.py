@@ -1,0 +1,83 @@
+"""Units (county → township → village → grid, departments, the confirmation group), staff,
+dedicated members attached to grids, and the dispatch catalogue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db.base import Base, JSONType
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+    aliases: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # GeoJSON geometry (lon/lat, WGS-84); required for grids.
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    default_grid_code: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Staff(Base):
+    """A person the service assigns work to: a grid worker or a department's member."""
+
+    __tablename__ = "staff"
+    __table_args__ = (Index("ix_staff_unit_code_role", "unit_code", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    on_duty: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GridMember(Base):
+    """A dedicated grid member (专属网格员): department staff attached to a grid."""
+
+    __tablename__ = "grid_member"
+
+    grid_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime]
+
+
+class CatalogueRule(Base):
+    """(category, line, area) → handling unit (派单目录). Empty fields match anything."""
+
+    __tablename__ = "catalogue_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    line: Mapped[str | None] = mapped_column(String(16))
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    priority: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OrgState(Base):
+    """One row: a generation bumped by every change that affects routing, so each API process
+    knows when to rebuild its in-memory indexes."""
+
+    __tablename__ = "org_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)

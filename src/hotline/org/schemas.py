@@ -1,0 +1,185 @@
+"""Organisation payloads: units, grids (GeoJSON), staff, members, catalogue rules."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from hotline.ticket import phone as phones
+from hotline.ticket.schemas import Code, Line, LocalTime
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Aliases = Annotated[list[Name], Field(max_length=50)]
+
+
+class UnitKind(StrEnum):
+    county = "county"
+    township = "township"  # 乡镇/街道
+    village = "village"  # 村/社区
+    grid = "grid"  # 网格
+    department = "department"  # 部门
+    group = "group"  # 疑难问题确责小组
+
+
+class StaffRole(StrEnum):
+    worker = "worker"  # 专职网格员, belongs to a grid
+    member = "member"  # 专属网格员, belongs to a department
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Geometry(BaseModel):
+    """A GeoJSON Polygon or MultiPolygon in WGS-84 lon/lat."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Annotated[str, StringConstraints(pattern="^(Polygon|MultiPolygon)$")]
+    coordinates: list[Any]
+
+
+class UnitCreate(Strict):
+    code: Code
+    name: Name
+    kind: UnitKind
+    parent_code: Code | None = None
+    aliases: Aliases = []
+    boundary: Geometry | None = None
+    default_grid_code: Code | None = None
+
+
+class UnitUpdate(Strict):
+    name: Name | None = None
+    parent_code: Code | None = None
+    aliases: Aliases | None = None
+    boundary: Geometry | None = None
+    default_grid_code: Code | None = None
+    active: bool | None = None
+
+
+class UnitRead(BaseModel):
+    code: str
+    name: str
+    kind: UnitKind
+    parent_code: str | None
+    aliases: list[str]
+    default_grid_code: str | None
+    has_boundary: bool
+    active: bool
+    created_at: LocalTime
+    updated_at: LocalTime
+
+
+class UnitPage(BaseModel):
+    items: list[UnitRead]
+    next_cursor: str | None
+
+
+class ImportProblem(BaseModel):
+    index: int = Field(description="Feature index in the file; -1 for the file itself")
+    code: str | None
+    problem: str
+
+
+class ImportResult(BaseModel):
+    features: int
+    created: int
+    updated: int
+
+
+class GridFeature(BaseModel):
+    type: str = "Feature"
+    id: str
+    properties: dict[str, Any]
+    geometry: dict[str, Any] | None
+
+
+class GridCollection(BaseModel):
+    type: str = "FeatureCollection"
+    features: list[GridFeature]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class GridUpdate(Strict):
+    name: Name | None = None
+    aliases: Aliases | None = None
+    boundary: Geometry | None = None
+
+
+class StaffCreate(Strict):
+    name: Name
+    role: StaffRole
+    unit_code: Code
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    active: bool = True
+    on_duty: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else phones.normalise(value)
+
+
+class StaffUpdate(Strict):
+    name: Name | None = None
+    unit_code: Code | None = None
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    active: bool | None = None
+    on_duty: bool | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else phones.normalise(value)
+
+
+class StaffRead(BaseModel):
+    id: int
+    name: str
+    role: StaffRole
+    unit_code: str
+    phone: str | None
+    active: bool
+    on_duty: bool
+    grids: list[str] = Field(default=[], description="Grids a member is attached to")
+    created_at: LocalTime
+    updated_at: LocalTime
+
+
+class MemberAttach(Strict):
+    staff_id: int
+
+
+class RuleCreate(Strict):
+    category: Code | None = None
+    line: Line | None = None
+    area_code: Code | None = Field(default=None, description="Township, village or grid")
+    unit_code: Code = Field(description="The handling unit")
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class RuleUpdate(Strict):
+    category: Code | None = None
+    line: Line | None = None
+    area_code: Code | None = None
+    unit_code: Code | None = None
+    priority: int | None = Field(default=None, ge=-1000, le=1000)
+    note: Annotated[str, Field(max_length=500)] | None = None
+    active: bool | None = None
+
+
+class RuleRead(BaseModel):
+    id: int
+    category: str | None
+    line: str | None
+    area_code: str | None
+    unit_code: str
+    priority: int
+    note: str
+    source: str
+    active: bool
+    created_at: LocalTime
+    updated_at: LocalTime

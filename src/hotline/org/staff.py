@@ -1,0 +1,101 @@
+"""Staff (grid workers and departments' members) and members attached to grids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.org import repository
+from hotline.org.models import GridMember, Staff
+from hotline.org.schemas import StaffCreate, StaffRole, StaffUpdate
+
+# A worker belongs to a grid; a member to a department (DESIGN.md §2).
+HOME_KIND = {StaffRole.worker: "grid", StaffRole.member: "department"}
+
+
+async def _check_home(session: AsyncSession, role: StaffRole, unit_code: str) -> None:
+    unit = await repository.unit(session, unit_code)
+    if unit is None:
+        raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
+    if unit.kind != HOME_KIND[role]:
+        raise Unprocessable(
+            f"A {role.value} belongs to a {HOME_KIND[role]}, not a {unit.kind}", field="unit_code"
+        )
+
+
+async def _only_one_on_duty(session: AsyncSession, staff: Staff) -> None:
+    # One full-time worker is on duty per grid (DESIGN.md §3): putting one on duty stands the
+    # others down in the same transaction.
+    if staff.role == StaffRole.worker and staff.on_duty:
+        await session.execute(
+            update(Staff)
+            .where(Staff.unit_code == staff.unit_code, Staff.role == "worker", Staff.id != staff.id)
+            .values(on_duty=False)
+        )
+
+
+async def create_staff(session: AsyncSession, data: StaffCreate, *, now: datetime) -> Staff:
+    await _check_home(session, data.role, data.unit_code)
+    staff = Staff(
+        name=data.name,
+        role=data.role.value,
+        unit_code=data.unit_code,
+        phone=data.phone,
+        active=data.active,
+        on_duty=data.on_duty and data.active,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(staff)
+    await session.flush()
+    await _only_one_on_duty(session, staff)
+    return staff
+
+
+async def update_staff(
+    session: AsyncSession, staff_id: int, data: StaffUpdate, *, now: datetime
+) -> Staff:
+    staff = await repository.staff(session, staff_id)
+    if staff is None:
+        raise NotFound(f"No staff {staff_id}")
+    changes = data.model_dump(exclude_unset=True)
+    if "unit_code" in changes:
+        await _check_home(session, StaffRole(staff.role), changes["unit_code"])
+    for name, value in changes.items():
+        setattr(staff, name, value)
+    if not staff.active:
+        staff.on_duty = False
+    staff.updated_at = now
+    await session.flush()
+    await _only_one_on_duty(session, staff)
+    return staff
+
+
+async def attach_member(
+    session: AsyncSession, grid_code: str, staff_id: int, *, now: datetime
+) -> Staff:
+    """Attach a department's member to a grid (专属网格员); Conflict if already attached."""
+    staff = await repository.staff(session, staff_id)
+    if staff is None:
+        raise Unprocessable(f"No staff {staff_id}", field="staff_id")
+    if staff.role != StaffRole.member:
+        raise Unprocessable("Only a department's member can be attached", field="staff_id")
+    existing = await session.scalar(
+        select(GridMember).where(GridMember.grid_code == grid_code, GridMember.staff_id == staff_id)
+    )
+    if existing is not None:
+        raise Conflict(f"Staff {staff_id} is already attached to grid {grid_code}")
+    session.add(GridMember(grid_code=grid_code, staff_id=staff_id, created_at=now))
+    await session.flush()
+    return staff
+
+
+async def detach_member(session: AsyncSession, grid_code: str, staff_id: int) -> None:
+    result = await session.execute(
+        delete(GridMember).where(GridMember.grid_code == grid_code, GridMember.staff_id == staff_id)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"Staff {staff_id} is not attached to grid {grid_code}")

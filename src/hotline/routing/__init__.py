@@ -1,0 +1,1 @@
+"""Routing: who owns a new ticket (DESIGN.md §4)."""
