@@ -2,11 +2,15 @@
 
 from fastapi import APIRouter
 
+from hotline.audit.endpoints import router as audit
 from hotline.health.endpoints import router as health
 from hotline.org.endpoints import router as organisation
 from hotline.ticket.endpoints import router as tickets
+from hotline.workflow.endpoints import router as workflow
 
 router = APIRouter()
 router.include_router(health)
 router.include_router(tickets)
 router.include_router(organisation)
+router.include_router(workflow)
+router.include_router(audit)

@@ -15,7 +15,13 @@ from hotline.config import Settings, get_settings
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.kit.bodylimit import BodyLimitMiddleware
+from hotline.kit.clock import county_zone
 from hotline.routing.state import RoutingCache
+from hotline.sla.calendar import WorkCalendar
+from hotline.workflow import notify
+
+# Adds or overrides years of the official calendar (see docs/clocks.md).
+CALENDAR_FILE = "calendar.json"
 
 DESCRIPTION = """\
 The service behind a county's 12345 government hotline (12345政务服务便民热线) and its grid
@@ -37,9 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.phone_key = settings.phone_hash_key()
         app.state.routing = RoutingCache()
+        app.state.calendar = WorkCalendar.load(county_zone(), settings.data_dir / CALENDAR_FILE)
+        await notify.hub.start(settings.database_url)
         try:
             yield
         finally:
+            await notify.hub.stop()
             await engine.dispose()
 
     app = FastAPI(

@@ -1,10 +1,19 @@
 """Every model module, imported once so the metadata alembic compares against is complete."""
 
+from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.db.base import Base
 from hotline.org import models as org_models
 from hotline.ticket import models as ticket_models
+from hotline.workflow import models as workflow_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "metadata", "org_models", "ticket_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "metadata",
+    "org_models",
+    "ticket_models",
+    "workflow_models",
+]

@@ -6,7 +6,7 @@ lock (see db.engine). Both connect lazily, on their first query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -14,6 +14,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.engine import READ_ONLY
+
+# session.info key: callables to run once the unit of work has committed (never on rollback).
+POST_COMMIT = "post_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    session.info.setdefault(POST_COMMIT, []).append(callback)
 
 
 @asynccontextmanager
@@ -24,11 +31,14 @@ async def unit_of_work(
 
     A read-only unit connects at once (to mark the connection); a writing one on first query.
     """
-    async with maker() as session, session.begin():
-        if read_only:
-            # Must be the first use: the option has to reach the connection before BEGIN.
-            await session.connection(execution_options={READ_ONLY: True})
-        yield session
+    async with maker() as session:
+        async with session.begin():
+            if read_only:
+                # Must be the first use: the option has to reach the connection before BEGIN.
+                await session.connection(execution_options={READ_ONLY: True})
+            yield session
+        for callback in session.info.pop(POST_COMMIT, []):
+            callback()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -122,6 +122,18 @@ async def on_duty_worker(session: AsyncSession, grid_code: str) -> Staff | None:
 class Routed:
     decision: Decision
     assignee: Staff | None
+    # The grids of the village the ticket lies in (or its grid alone): the "same place" of
+    # repeat detection (DESIGN.md §5).
+    neighbourhood: tuple[str, ...] = ()
+
+
+def neighbourhood(state: RoutingState, grid_code: str | None) -> tuple[str, ...]:
+    if grid_code is None:
+        return ()
+    for code in state.chain(grid_code):
+        if state.units[code].kind == "village":
+            return tuple(state.grids_under(code))
+    return (grid_code,)
 
 
 async def route(
@@ -140,4 +152,4 @@ async def route(
     assignee = None
     if decision.grid_code is not None:
         assignee = await on_duty_worker(session, decision.grid_code)
-    return Routed(decision, assignee)
+    return Routed(decision, assignee, neighbourhood(state, decision.area_grid))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
+from hotline.audit import service as audit
 from hotline.auth.dependencies import Agent, AnyRole, TicketReader
 from hotline.auth.roles import CENTRE, Role
 from hotline.db.session import ReadSession, Session
@@ -63,6 +64,7 @@ async def create_ticket(
         idempotency_key=idempotency_key,
         phone_key=request.app.state.phone_key,
         routing=request.app.state.routing,
+        calendar=request.app.state.calendar,
         now=utcnow(),
     )
     response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
@@ -78,6 +80,7 @@ async def create_ticket(
     responses=responses(Unauthenticated, Forbidden, Unprocessable),
 )
 async def list_tickets(
+    request: Request,
     session: ReadSession,
     principal: TicketReader,
     filters: Annotated[TicketFilters, Depends()],
@@ -103,7 +106,11 @@ async def list_tickets(
     next_cursor = (
         cursors.encode([rows[-1].created_at.isoformat(), rows[-1].id]) if more and rows else None
     )
-    return TicketPage(items=[present(principal, t) for t in rows], next_cursor=next_cursor)
+    items = [present(principal, t) for t in rows]
+    await audit.record_reads(
+        request.app.state.sessionmaker, principal, request.url.path, items, now=utcnow()
+    )
+    return TicketPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -112,9 +119,16 @@ async def list_tickets(
     summary="Read one ticket",
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
-async def read_ticket(ticket_id: int, session: ReadSession, principal: AnyRole) -> TicketRead:
+async def read_ticket(
+    ticket_id: int, request: Request, session: ReadSession, principal: AnyRole
+) -> TicketRead:
+    """Reading a caller's unmasked phone is recorded (GET /v1/audit/pii-reads)."""
     ticket = await service.readable_ticket(session, ticket_id, principal)
-    return present(principal, ticket)
+    read = present(principal, ticket)
+    await audit.record_reads(
+        request.app.state.sessionmaker, principal, request.url.path, [read], now=utcnow()
+    )
+    return read
 
 
 @router.get(

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.auth.service import Principal
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.routing.state import RoutingCache
+from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import repository, service
 from hotline.ticket.models import IdempotencyRecord, Ticket
 from hotline.ticket.schemas import TicketCreate
@@ -90,11 +91,14 @@ async def intake(
     idempotency_key: str | None,
     phone_key: bytes,
     routing: RoutingCache,
+    calendar: WorkCalendar,
     now: datetime,
 ) -> IntakeResult:
     """Create a ticket, or return the one an earlier identical request created."""
     if idempotency_key is None:
-        return await _by_external_id_or_new(session, data, principal, phone_key, routing, now)
+        return await _by_external_id_or_new(
+            session, data, principal, phone_key, routing, calendar, now
+        )
     digest = request_hash(data)
     async with _exclusive(session, principal, idempotency_key):
         record = await repository.idempotency_record(session, principal.key_id, idempotency_key)
@@ -107,7 +111,9 @@ async def intake(
             if ticket is None:
                 raise NotFound("The ticket this Idempotency-Key created no longer exists")
             return IntakeResult(ticket, replayed=True)
-        result = await _by_external_id_or_new(session, data, principal, phone_key, routing, now)
+        result = await _by_external_id_or_new(
+            session, data, principal, phone_key, routing, calendar, now
+        )
         session.add(
             IdempotencyRecord(
                 api_key_id=principal.key_id,
@@ -127,6 +133,7 @@ async def _by_external_id_or_new(
     principal: Principal,
     phone_key: bytes,
     routing: RoutingCache,
+    calendar: WorkCalendar,
     now: datetime,
 ) -> IntakeResult:
     if data.external_id is not None:
@@ -135,6 +142,12 @@ async def _by_external_id_or_new(
         if existing is not None:
             return IntakeResult(existing, replayed=True)
     ticket = await service.create_ticket(
-        session, data, principal, phone_key=phone_key, routing=routing, now=now
+        session,
+        data,
+        principal,
+        phone_key=phone_key,
+        routing=routing,
+        calendar=calendar,
+        now=now,
     )
     return IntakeResult(ticket, replayed=False)

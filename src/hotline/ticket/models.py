@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db.base import Base, JSONType
@@ -60,6 +60,29 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     # The grid the ticket lies in, also when a department owns it: metrics by area use it.
     area_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+
+    # Workflow (DESIGN.md §5).
+    designated: Mapped[bool] = mapped_column(default=False)
+    rework_count: Mapped[int] = mapped_column(default=0)
+    transfer_count: Mapped[int] = mapped_column(default=0)
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    possible_repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    last_callback: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Callers of tickets merged into this one (并单); personal data, shown like the caller.
+    extra_callers: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    dispatched_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # Deadlines, stored when each clock starts (DESIGN.md §6).
+    sign_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    reply_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    return_until: Mapped[datetime | None]
+    extension_days: Mapped[int] = mapped_column(default=0)
+    # Position in the global change order: polling clients resume from it (workflow.changes).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))

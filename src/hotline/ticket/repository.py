@@ -90,3 +90,20 @@ async def events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]
         select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     )
     return rows.all()
+
+
+async def open_repeat(
+    session: AsyncSession, phone_hash: str, category: str, grids: Sequence[str]
+) -> int | None:
+    """The oldest open ticket of the same caller, category and place, if any."""
+    return await session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.caller_phone_hash == phone_hash,
+            Ticket.category_code == category,
+            Ticket.status != "closed",
+            Ticket.area_code.in_(list(grids)),
+        )
+        .order_by(Ticket.id)
+        .limit(1)
+    )

@@ -136,6 +136,14 @@ class RouteRead(BaseModel):
     candidates: list[dict[str, Any]] = []
 
 
+class Deadlines(BaseModel):
+    sign_due_at: LocalTime | None = None
+    reply_due_at: LocalTime | None = None
+    return_until: LocalTime | None = Field(default=None, description="End of the return window")
+    sign_overdue: bool = False
+    reply_overdue: bool = False
+
+
 class TicketRead(BaseModel):
     id: int
     number: str
@@ -148,7 +156,23 @@ class TicketRead(BaseModel):
     caller: CallerRead
     location: LocationRead
     route: RouteRead
-    deadlines: dict[str, Any]
+    deadlines: Deadlines
+    designated: bool = Field(description="Owner named by the confirmation group; no returns")
+    rework_count: int
+    transfer_count: int = Field(description="Returns and re-dispatches without an owner")
+    close_reason: str | None = Field(
+        description="resolved, answered, merged, redirected or terminated"
+    )
+    merged_into: int | None
+    possible_repeat_of: int | None = Field(
+        description="An open ticket of the same caller, category and place"
+    )
+    extra_callers: list[CallerRead] = Field(description="Callers of tickets merged into this")
+    reply: dict[str, Any] | None
+    last_callback: dict[str, Any] | None
+    signed_at: LocalTime | None
+    replied_at: LocalTime | None
+    closed_at: LocalTime | None
     external_id: str | None
     created_at: LocalTime
     updated_at: LocalTime

@@ -15,10 +15,13 @@ from hotline.kit.clock import county_zone
 from hotline.routing import service as routing_service
 from hotline.routing.coords import to_wgs84
 from hotline.routing.state import RoutingCache
+from hotline.sla import deadlines
+from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import events, repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Kind, Status, TicketCreate
 from hotline.ticket.visibility import can_read
+from hotline.workflow import changes
 
 
 def phone_hash(phone: str, key: bytes) -> str:
@@ -38,6 +41,7 @@ async def create_ticket(
     *,
     phone_key: bytes,
     routing: RoutingCache,
+    calendar: WorkCalendar,
     now: datetime,
 ) -> Ticket:
     """Store a new ticket, route it at once, and write its ``created`` (and, when routing
@@ -66,6 +70,12 @@ async def create_ticket(
         where=routing_service.Where(loc.grid_code, lat, lon, loc.address),
     )
     decision, assignee = routed.decision, routed.assignee
+    phone_digest = phone_hash(caller.phone, phone_key) if caller.phone else None
+    repeat_of = None
+    if phone_digest is not None and routed.neighbourhood:
+        repeat_of = await repository.open_repeat(
+            session, phone_digest, data.category, routed.neighbourhood
+        )
     route = {
         "method": decision.method,
         "unit_code": decision.unit_code,
@@ -86,7 +96,8 @@ async def create_ticket(
         content=data.content,
         caller_name=caller.name,
         caller_phone=caller.phone,
-        caller_phone_hash=phone_hash(caller.phone, phone_key) if caller.phone else None,
+        caller_phone_hash=phone_digest,
+        possible_repeat_of_id=repeat_of,
         caller_confidential=confidential,
         location=loc.model_dump(mode="json", exclude_none=True),
         lat=lat,
@@ -117,6 +128,7 @@ async def create_ticket(
     )
     if decision.method != "triage":
         ticket.status = Status.dispatched.value
+        deadlines.on_dispatch(ticket, calendar, now)
         events.record(
             session,
             ticket,
@@ -127,6 +139,7 @@ async def create_ticket(
             details={k: route[k] for k in ("method", "unit_code", "grid_code", "assignee_id")},
         )
     await session.flush()
+    await changes.stamp(session, ticket)
     return ticket
 
 
@@ -136,6 +149,11 @@ async def readable_ticket(session: AsyncSession, ticket_id: int, principal: Prin
     if principal.role is Role.viewer:
         raise Forbidden("The dashboard role reads metrics, not tickets")
     ticket = await repository.get(session, ticket_id)
-    if ticket is None or not can_read(principal, ticket):
+    if ticket is None:
         raise NotFound(f"No ticket {ticket_id}")
+    if not can_read(principal, ticket):
+        from hotline.workflow.common import summoned
+
+        if not (principal.role is Role.member and await summoned(session, ticket, principal)):
+            raise NotFound(f"No ticket {ticket_id}")
     return ticket

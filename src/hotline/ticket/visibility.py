@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal
+from hotline.kit.clock import utcnow
 from hotline.ticket import phone as phones
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import (
     CallerRead,
     Crs,
+    Deadlines,
     LocationRead,
     RouteRead,
+    Status,
     TicketRead,
 )
 
@@ -39,25 +42,39 @@ def owns(principal: Principal, ticket: Ticket) -> bool:
     return principal.staff_id is not None and principal.staff_id == ticket.assignee_id
 
 
-def caller_view(principal: Principal, ticket: Ticket) -> CallerRead:
-    if principal.role in CENTRE:
-        return CallerRead(
-            name=ticket.caller_name,
-            phone=ticket.caller_phone,
-            confidential=ticket.caller_confidential,
-            masked=False,
+def caller_view(
+    principal: Principal,
+    ticket: Ticket,
+    name: str | None = None,
+    phone: str | None = None,
+    confidential: bool | None = None,
+) -> CallerRead:
+    """The caller (or a merged extra caller) as this principal may see them."""
+    if confidential is None:
+        name, phone, confidential = (
+            ticket.caller_name,
+            ticket.caller_phone,
+            ticket.caller_confidential,
         )
-    if ticket.caller_confidential:
+    if principal.role in CENTRE:
+        return CallerRead(name=name, phone=phone, confidential=confidential, masked=False)
+    if confidential:
         return CallerRead(name=None, phone=None, confidential=True, masked=True)
     if owns(principal, ticket):
-        return CallerRead(
-            name=ticket.caller_name, phone=ticket.caller_phone, confidential=False, masked=False
-        )
+        return CallerRead(name=name, phone=phone, confidential=False, masked=False)
     return CallerRead(
-        name=ticket.caller_name,
-        phone=phones.mask(ticket.caller_phone) if ticket.caller_phone else None,
+        name=name,
+        phone=phones.mask(phone) if phone else None,
         confidential=False,
-        masked=ticket.caller_phone is not None,
+        masked=phone is not None,
+    )
+
+
+def shows_phone(principal: Principal, ticket: Ticket) -> bool:
+    """Whether presenting the ticket hands this principal an unmasked phone (an audited read)."""
+    view = caller_view(principal, ticket)
+    return (view.phone is not None and not view.masked) or (
+        principal.role in CENTRE and any(c.get("phone") for c in ticket.extra_callers or [])
     )
 
 
@@ -84,9 +101,39 @@ def present(principal: Principal, ticket: Ticket) -> TicketRead:
             grid_code=loc.get("grid_code"),
         ),
         route=RouteRead(**(ticket.route or {"method": "triage"})),
-        deadlines={},
+        deadlines=deadlines_of(ticket),
+        designated=ticket.designated,
+        rework_count=ticket.rework_count,
+        transfer_count=ticket.transfer_count,
+        close_reason=ticket.close_reason,
+        merged_into=ticket.merged_into_id,
+        possible_repeat_of=ticket.possible_repeat_of_id,
+        extra_callers=[
+            caller_view(
+                principal, ticket, c.get("name"), c.get("phone"), bool(c.get("confidential"))
+            )
+            for c in ticket.extra_callers or []
+        ],
+        reply=ticket.reply,
+        last_callback=ticket.last_callback,
+        signed_at=ticket.signed_at,
+        replied_at=ticket.replied_at,
+        closed_at=ticket.closed_at,
         external_id=ticket.external_id,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         version=ticket.version,
+    )
+
+
+def deadlines_of(ticket: Ticket) -> Deadlines:
+    now = utcnow()
+    waiting_sign = ticket.status in (Status.dispatched, Status.rework)
+    working = ticket.status in (Status.signed, Status.rework)
+    return Deadlines(
+        sign_due_at=ticket.sign_due_at,
+        reply_due_at=ticket.reply_due_at,
+        return_until=ticket.return_until,
+        sign_overdue=bool(waiting_sign and ticket.sign_due_at and now > ticket.sign_due_at),
+        reply_overdue=bool(working and ticket.reply_due_at and now > ticket.reply_due_at),
     )

@@ -1,0 +1,1 @@
+"""The record of who read callers' personal data (DESIGN.md §8)."""

@@ -1,0 +1,47 @@
+"""HTTP for the audit trail of personal-data reads (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from hotline.audit import service
+from hotline.auth.dependencies import Admin
+from hotline.db.session import ReadSession
+from hotline.errors import Forbidden, Unauthenticated, responses
+from hotline.ticket.schemas import LocalTime
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+
+class PiiReadOut(BaseModel):
+    id: int
+    at: LocalTime
+    actor_role: str
+    actor_name: str
+    path: str
+    ticket_ids: list[int]
+
+
+@router.get(
+    "/audit/pii-reads",
+    response_model=list[PiiReadOut],
+    responses=responses(Unauthenticated, Forbidden),
+    summary="Who read callers' unmasked phones, newest first (admin)",
+)
+async def pii_reads(
+    session: ReadSession, principal: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[PiiReadOut]:
+    return [
+        PiiReadOut(
+            id=r.id,
+            at=r.at,
+            actor_role=r.actor_role,
+            actor_name=r.actor_name,
+            path=r.path,
+            ticket_ids=r.ticket_ids,
+        )
+        for r in await service.latest(session, limit)
+    ]

@@ -1,0 +1,57 @@
+"""Recording reads of unmasked callers' data (DESIGN.md §8): one row per request that handed
+someone a full phone number, naming the tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.audit.models import PiiRead
+from hotline.auth.service import Principal
+from hotline.db.session import unit_of_work
+from hotline.ticket.schemas import TicketRead
+
+
+def unmasked(reads: Iterable[TicketRead]) -> list[int]:
+    """Ids of the tickets whose presented caller (or merged caller) shows a full phone."""
+    return sorted(
+        {
+            r.id
+            for r in reads
+            for c in (r.caller, *r.extra_callers)
+            if c.phone is not None and not c.masked
+        }
+    )
+
+
+async def record_reads(
+    maker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    path: str,
+    reads: Iterable[TicketRead],
+    *,
+    now: datetime,
+) -> None:
+    """In its own short transaction, after the read: readers never take the write lock."""
+    ids = unmasked(reads)
+    if not ids:
+        return
+    async with unit_of_work(maker) as session:
+        session.add(
+            PiiRead(
+                at=now,
+                actor_key_id=principal.key_id,
+                actor_role=principal.role.value,
+                actor_name=principal.name,
+                path=path[:200],
+                ticket_ids=ids,
+            )
+        )
+
+
+async def latest(session: AsyncSession, limit: int) -> Sequence[PiiRead]:
+    rows = await session.scalars(select(PiiRead).order_by(PiiRead.id.desc()).limit(limit))
+    return rows.all()

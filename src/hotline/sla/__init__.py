@@ -1,0 +1,1 @@
+"""Clocks: working days, time-limit policies and deadlines (DESIGN.md §6)."""

@@ -1,0 +1,73 @@
+"""Time limits (DESIGN.md §6) as pure data and functions: which limit applies, and when it ends.
+
+clock       default                                       counted in
+sign        15 min (emergency), 30 min (utility), 1 wd    natural time / working days
+reply       5 working days; 3 on the enterprise line      working days
+report_in   30 min (emergency), 4 h (key), 1 wd (routine) natural time / working days
+return      2 working days after dispatch                 working days
+extension   at most 10 working days, once                 working days
+callback    2 working days after the reply                working days
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from hotline.sla.calendar import Deadline, WorkCalendar
+
+
+class Clock(StrEnum):
+    sign = "sign"
+    reply = "reply"
+    report_in = "report_in"
+    return_window = "return_window"
+    extension = "extension"
+    callback = "callback"
+
+
+class Unit(StrEnum):
+    minutes = "minutes"
+    working_days = "working_days"
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    unit: Unit
+
+
+MAX_EXTENSION_DAYS = 10
+
+
+def default_limit(
+    clock: Clock, *, urgency: str = "normal", line: str = "main", level: str = "routine"
+) -> Limit:
+    """The default of DESIGN.md §6 for a clock, by the ticket's urgency and line (and, for a
+    report-in, the whistle's level)."""
+    if clock is Clock.sign:
+        if urgency == "emergency":
+            return Limit(15, Unit.minutes)
+        if urgency == "utility":
+            return Limit(30, Unit.minutes)
+        return Limit(1, Unit.working_days)
+    if clock is Clock.reply:
+        return Limit(3 if line == "enterprise" else 5, Unit.working_days)
+    if clock is Clock.report_in:
+        if level == "emergency":
+            return Limit(30, Unit.minutes)
+        if level == "key":
+            return Limit(240, Unit.minutes)
+        return Limit(1, Unit.working_days)
+    if clock is Clock.return_window:
+        return Limit(2, Unit.working_days)
+    if clock is Clock.extension:
+        return Limit(MAX_EXTENSION_DAYS, Unit.working_days)
+    return Limit(2, Unit.working_days)
+
+
+def due(calendar: WorkCalendar, start: datetime, limit: Limit) -> Deadline:
+    if limit.unit is Unit.minutes:
+        return calendar.add_natural(start, timedelta(minutes=limit.amount))
+    return calendar.add_working_days(start, limit.amount)

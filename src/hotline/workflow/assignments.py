@@ -1,0 +1,150 @@
+"""What a field worker or member polls: their open tickets and the whistles addressed to them.
+
+A full poll lists what is open now; ``since=CURSOR`` lists only what changed after the cursor
+(in the commit order of ``workflow.changes``, so nothing is skipped), oldest change first in the
+batch's selection and presented newest first; ``more`` says another batch waits. A long poll
+registers its waiter before looking, then waits without holding a transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.auth.roles import Role
+from hotline.auth.service import Principal
+from hotline.db.session import unit_of_work
+from hotline.errors import Forbidden
+from hotline.kit import cursor as cursors
+from hotline.kit.clock import county_zone
+from hotline.ticket.models import Ticket
+from hotline.ticket.visibility import present
+from hotline.workflow import notify
+from hotline.workflow.models import ChangeCounter, Summons
+from hotline.workflow.schemas import Assignment, AssignmentPage
+
+
+@dataclass(frozen=True)
+class Poll:
+    page: AssignmentPage
+    etag: str
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(county_zone()).isoformat()
+
+
+def wake_keys(principal: Principal) -> set[str]:
+    keys = {f"staff:{principal.staff_id}"}
+    if principal.role is Role.worker:
+        keys.add(f"grid:{principal.unit_code}")
+    else:
+        keys.add(f"unit:{principal.unit_code}")
+    return keys
+
+
+def _ticket_scope(principal: Principal) -> Any:
+    if principal.role is Role.worker:
+        return Ticket.grid_code == principal.unit_code
+    return and_(Ticket.unit_code == principal.unit_code, Ticket.grid_code.is_(None))
+
+
+def _summons_scope(principal: Principal) -> Any:
+    return or_(Summons.staff_id == principal.staff_id, Summons.unit_code == principal.unit_code)
+
+
+async def _look(
+    session: AsyncSession, principal: Principal, since: int | None, limit: int
+) -> tuple[list[Assignment], int, bool]:
+    head = int(await session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
+    tickets = select(Ticket).where(_ticket_scope(principal))
+    summons = (
+        select(Summons, Ticket)
+        .join(Ticket, Ticket.id == Summons.ticket_id)
+        .where(_summons_scope(principal))
+    )
+    if since is None:
+        tickets = tickets.where(Ticket.status != "closed")
+        summons = summons.where(Summons.reported_at.is_(None), Ticket.status != "closed")
+    else:
+        tickets = tickets.where(Ticket.change_seq > since)
+        summons = summons.where(Summons.change_seq > since)
+    ticket_rows = (
+        await session.scalars(tickets.order_by(Ticket.change_seq).limit(limit + 1))
+    ).all()
+    summons_rows = (
+        (await session.execute(summons.order_by(Summons.change_seq).limit(limit + 1)))
+        .tuples()
+        .all()
+    )
+    items = [
+        Assignment(type="ticket", change=t.change_seq, ticket=present(principal, t))
+        for t in ticket_rows
+    ]
+    items += [
+        Assignment(
+            type="whistle",
+            change=s.change_seq,
+            ticket=present(principal, t),
+            summons={
+                "id": s.id,
+                "whistle_id": s.whistle_id,
+                "due_at": s.due_at.isoformat(),
+                "reported_at": s.reported_at.isoformat() if s.reported_at else None,
+                "late": s.late,
+                "staff_id": s.staff_id,
+                "unit_code": s.unit_code,
+            },
+        )
+        for s, t in summons_rows
+    ]
+    items.sort(key=lambda a: a.change)
+    more = len(items) > limit
+    items = items[:limit]
+    cursor = items[-1].change if more else max(head, since or 0)
+    return items, cursor, more
+
+
+def _etag(items: list[Assignment], cursor: int, since: int | None) -> str:
+    if since is not None:
+        return f'W/"s{since}-{cursor}-{len(items)}"'
+    digest = hashlib.sha256(
+        ",".join(f"{a.type}:{a.ticket.id}:{a.change}" for a in items).encode()
+    ).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+async def poll(
+    maker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    since: str | None,
+    wait: float,
+    limit: int,
+    if_none_match: str | None,
+) -> Poll:
+    """One poll; with ``wait``, held until something changes for the caller or time runs out."""
+    if principal.role not in (Role.worker, Role.member) or principal.staff_id is None:
+        raise Forbidden("Assignments are for grid workers and members with a staff id")
+    after = int(cursors.decode(since, 1)[0]) if since is not None else None
+    keys = wake_keys(principal)
+    ready = notify.hub.register(keys)
+    try:
+        async with unit_of_work(maker, read_only=True) as session:
+            items, cursor, more = await _look(session, principal, after, limit)
+        etag = _etag(items, cursor, after)
+        unchanged = (not items) if after is not None else (if_none_match == etag)
+        if wait > 0 and unchanged and await notify.hub.wait(keys, wait, ready):
+            async with unit_of_work(maker, read_only=True) as session:
+                items, cursor, more = await _look(session, principal, after, limit)
+            etag = _etag(items, cursor, after)
+    finally:
+        notify.hub.unregister(keys, ready)
+    items.reverse()  # newest change first
+    page = AssignmentPage(items=items, cursor=cursors.encode([cursor]), more=more)
+    return Poll(page, etag)

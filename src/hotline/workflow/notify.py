@@ -1,0 +1,103 @@
+"""Long-poll waiters of one process, woken by changes from this process or (PostgreSQL
+LISTEN/NOTIFY) from any other."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+CHANNEL = "hotline_changes"
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        return len({id(e) for events in self._waiters.values() for e in events})
+
+    def publish(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            for event in self._waiters.get(key, ()):
+                event.set()
+
+    async def wait(self, keys: Iterable[str], seconds: float, ready: asyncio.Event) -> bool:
+        """Wait until one of ``keys`` changes or ``seconds`` pass; True if woken.
+
+        ``ready`` is the event the caller registered (with ``register``) *before* it last
+        looked, so a change that landed in between is not missed.
+        """
+        try:
+            await asyncio.wait_for(ready.wait(), seconds)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.unregister(keys, ready)
+
+    def register(self, keys: Iterable[str]) -> asyncio.Event:
+        event = asyncio.Event()
+        for key in keys:
+            self._waiters.setdefault(key, set()).add(event)
+        return event
+
+    def unregister(self, keys: Iterable[str], event: asyncio.Event) -> None:
+        for key in keys:
+            events = self._waiters.get(key)
+            if events is not None:
+                events.discard(event)
+                if not events:
+                    del self._waiters[key]
+
+    async def start(self, database_url: str) -> None:
+        """On PostgreSQL, LISTEN for other processes' changes (reconnecting when it drops)."""
+        url = make_url(database_url)
+        if url.get_backend_name() != "postgresql":
+            return
+        self._listener = asyncio.create_task(self._listen(url.set(drivername="postgresql")))
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+
+    async def _listen(self, url: Any) -> None:
+        import asyncpg
+
+        dsn = url.render_as_string(hide_password=False)
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(dsn, timeout=5)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+
+                def on_notify(_c: Any, _pid: int, _channel: str, payload: str) -> None:
+                    self.publish(payload.split(","))
+
+                await conn.add_listener(CHANNEL, on_notify)
+                # Anything may have changed while we were not listening.
+                self.publish(list(self._waiters))
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure: log, back off, reconnect
+                log.warning("LISTEN connection lost (%s); retrying", exc)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close(timeout=2)
+            await asyncio.sleep(1)
+
+
+# One per process: every app and unit of work in the process shares it.
+hub = Hub()

@@ -1,0 +1,113 @@
+"""The ticket state machine of DESIGN.md §5, as data and pure functions.
+
+Each action lists the states it may be taken in and the state it leads to. ``None`` as a target
+means the action keeps the state (notes, whistles, report-ins, extensions). Actions whose
+target depends on their payload (a callback, a return decision) name every target they can
+reach in ``OUTCOMES``; the service picks one and ``check`` refuses anything outside the table.
+
+    triage ──dispatch──▶ dispatched ──sign──▶ signed ──reply──▶ replied ──callback──▶ closed
+      │                   │   ▲                                   │
+      │                   │   └──── return-decision ◀── return ───┘ (return_requested)
+      │                   └─return─▶ return_requested ─▶ arbitration (3 transfers)
+      └─answer / merge / close──▶ closed          replied ──callback (unit at fault)──▶ rework
+                                                  rework ──sign──▶ signed, ──reply──▶ replied
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from hotline.ticket.schemas import Status
+
+
+class Action(StrEnum):
+    dispatch = "dispatch"
+    sign = "sign"
+    note = "note"
+    whistle = "whistle"
+    report_in = "report-in"
+    reply = "reply"
+    return_ = "return"
+    return_decision = "return-decision"
+    extension = "extension"
+    extension_decision = "extension-decision"
+    answer = "answer"
+    callback = "callback"
+    merge = "merge"
+    close = "close"
+    ruling = "ruling"
+
+
+S = Status
+OPEN = frozenset(s for s in Status if s is not S.closed)
+WORKING = frozenset({S.dispatched, S.signed, S.rework})
+
+# action → (states it may be taken in, the states it may lead to; empty = keeps the state)
+TABLE: dict[Action, tuple[frozenset[Status], frozenset[Status]]] = {
+    Action.dispatch: (
+        frozenset({S.triage, S.dispatched, S.rework}),
+        frozenset({S.dispatched, S.arbitration}),
+    ),
+    Action.sign: (frozenset({S.dispatched, S.rework}), frozenset({S.signed})),
+    Action.note: (OPEN - {S.triage}, frozenset()),
+    Action.whistle: (frozenset({S.signed, S.rework}), frozenset()),
+    Action.report_in: (OPEN - {S.triage}, frozenset()),
+    Action.reply: (frozenset({S.signed, S.rework}), frozenset({S.replied})),
+    Action.return_: (frozenset({S.dispatched}), frozenset({S.return_requested})),
+    Action.return_decision: (
+        frozenset({S.return_requested}),
+        frozenset({S.dispatched, S.triage, S.arbitration}),
+    ),
+    Action.extension: (frozenset({S.signed, S.rework}), frozenset()),
+    Action.extension_decision: (frozenset({S.signed, S.rework, S.replied}), frozenset()),
+    Action.answer: (frozenset({S.triage, S.dispatched}), frozenset({S.closed})),
+    Action.callback: (
+        frozenset({S.replied}),
+        frozenset({S.closed, S.rework, S.replied, S.arbitration}),
+    ),
+    Action.merge: (frozenset({S.triage, S.dispatched}), frozenset({S.closed})),
+    Action.close: (frozenset({S.triage}), frozenset({S.closed})),
+    # The confirmation group's ruling names the owner, who can no longer send it back.
+    Action.ruling: (frozenset({S.arbitration}), frozenset({S.dispatched})),
+}
+
+# A ticket returned or re-dispatched this many times without an owner goes to arbitration.
+MAX_TRANSFERS = 3
+# A ticket reworked this many times is a difficult case (疑难件).
+MAX_REWORKS = 3
+
+
+class IllegalTransition(Exception):
+    def __init__(self, action: Action, state: Status, target: Status | None = None) -> None:
+        self.action, self.state, self.target = action, state, target
+        allowed = ", ".join(sorted(TABLE[action][0]))
+        where = f"; allowed in: {allowed}"
+        super().__init__(f"Cannot {action.value} a ticket that is {state.value}{where}")
+
+
+def allowed(action: Action, state: Status) -> bool:
+    return state in TABLE[action][0]
+
+
+def check(action: Action, state: Status, target: Status | None = None) -> Status:
+    """The state after ``action`` (``target`` for payload-dependent ones); raises otherwise."""
+    sources, targets = TABLE[action]
+    if state not in sources:
+        raise IllegalTransition(action, state)
+    if not targets:
+        if target not in (None, state):
+            raise IllegalTransition(action, state, target)
+        return state
+    if target is None:
+        if len(targets) != 1:
+            raise ValueError(f"{action.value} needs an explicit target")
+        (only,) = targets
+        return only
+    if target not in targets:
+        raise IllegalTransition(action, state, target)
+    return target
+
+
+def actions_in(state: Status) -> list[Action]:
+    """Every action the table allows in ``state`` (for clients that grey out buttons)."""
+    return [a for a in Action if state in TABLE[a][0]]
