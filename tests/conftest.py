@@ -32,8 +32,9 @@ from hotline.db.session import unit_of_work
 
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-# Reference data the migrations seed; kept between tests.
-SEEDED = {"category", "alembic_version", "org_state"}
+# Tables the migrations seed: restored to their seeded rows after every test.
+SEEDED = ("category", "org_state", "change_counter", "sla_policy", "ladder_step")
+_seeded_rows: dict[str, list[dict[str, Any]]] = {}
 
 if os.environ.get("CI") == "true" and not PG_URL:
     raise RuntimeError("CI=true but HOTLINE_TEST_DATABASE_URL is not set: PostgreSQL is required")
@@ -62,16 +63,36 @@ def postgres_url() -> str:
             await conn.execute(text("CREATE SCHEMA public"))
         await engine.dispose()
 
+    async def snapshot() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            for name in SEEDED:
+                rows = await conn.execute(metadata.tables[name].select())
+                _seeded_rows[name] = [dict(r._mapping) for r in rows]
+        await engine.dispose()
+
     _run(reset())
     migrate.upgrade(url)
+    _run(snapshot())
     return url
 
 
 async def _truncate(url: str) -> None:
-    tables = [t.name for t in metadata.sorted_tables if t.name not in SEEDED]
+    tables = [t.name for t in metadata.sorted_tables]
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for name in SEEDED:
+            table = metadata.tables[name]
+            if _seeded_rows[name]:
+                await conn.execute(table.insert(), _seeded_rows[name])
+            if "id" in table.c and _seeded_rows[name]:
+                await conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT max(id) FROM {name}))"
+                    )
+                )
     await engine.dispose()
 
 
@@ -87,10 +108,10 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
         shutil.copy(template, data_dir / "hotline.db")
-        yield Settings(data_dir=data_dir)
+        yield Settings(data_dir=data_dir, sweeper={"enabled": False})
         return
     url = request.getfixturevalue("postgres_url")
-    yield Settings(data_dir=data_dir, database={"url": url})
+    yield Settings(data_dir=data_dir, database={"url": url}, sweeper={"enabled": False})
     _run(_truncate(url))
 
 
@@ -174,3 +195,31 @@ async def demo(app: Any, settings: Settings) -> Demo:
     async with unit_of_work(app.state.sessionmaker) as session:
         assert await load_into(session, path)
     return Demo(json.loads(path.read_text()))
+
+
+class Clock:
+    """The wall clock of the endpoints, set by hand (drills: DESIGN.md §6)."""
+
+    MODULES = (
+        "hotline.ticket.endpoints",
+        "hotline.workflow.endpoints",
+        "hotline.escalation.endpoints",
+    )
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime(2026, 6, 1, tzinfo=UTC)
+        for module in self.MODULES:
+            monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
+
+    def set(self, iso: str) -> Any:
+        from datetime import datetime
+
+        self.now = datetime.fromisoformat(iso)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)

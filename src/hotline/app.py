@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +19,7 @@ from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import county_zone
 from hotline.routing.state import RoutingCache
+from hotline.sla import sweep_rules, sweeper
 from hotline.sla.calendar import WorkCalendar
 from hotline.workflow import notify
 
@@ -44,10 +47,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.phone_key = settings.phone_hash_key()
         app.state.routing = RoutingCache()
         app.state.calendar = WorkCalendar.load(county_zone(), settings.data_dir / CALENDAR_FILE)
-        await notify.hub.start(settings.database_url)
+        await notify.hub.start(settings.database_url, app.state.sessionmaker)
+        sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
+        sweeping = None
+        if settings.sweeper.enabled:
+            sweeping = asyncio.create_task(
+                sweeper.loop(
+                    engine,
+                    app.state.sessionmaker,
+                    app.state.routing,
+                    interval=settings.sweeper.interval,
+                    share=settings.sweeper.remind_share,
+                )
+            )
         try:
             yield
         finally:
+            if sweeping is not None:
+                sweeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeping
             await notify.hub.stop()
             await engine.dispose()
 

@@ -249,6 +249,85 @@ async def _create_key(
 
 
 @app.command()
+def sweep(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Evaluate as of this ISO 8601 instant (drills, backfills)."),
+    ] = None,
+) -> None:
+    """Run one sweeper pass: remind before breaches, mark breaches, escalate."""
+    from datetime import datetime
+
+    settings = settings_for(data_dir, database_url)
+    at = None
+    if now is not None:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError as exc:
+            console.print(f"[red]--now {now!r} is not ISO 8601[/red]")
+            raise typer.Exit(2) from exc
+        if at.tzinfo is None:
+            console.print("[red]--now needs an offset, e.g. 2026-10-01T09:00:00+08:00[/red]")
+            raise typer.Exit(2)
+    _migrate(settings)
+    report = asyncio.run(_sweep(settings, at))
+    console.print(
+        f"swept in {report.seconds:.2f}s: {report.reminded} reminded, {report.overdue} overdue, "
+        f"{report.escalated} escalated"
+    )
+
+
+async def _sweep(settings: Settings, at: Any) -> Any:
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.routing.state import RoutingCache
+    from hotline.sla import sweep_rules, sweeper
+
+    sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
+    engine = create_engine(settings)
+    try:
+        return await sweeper.sweep(create_sessionmaker(engine), RoutingCache(), now=at)
+    finally:
+        await engine.dispose()
+
+
+calendar_app = typer.Typer(
+    help="China's working-day calendar as the service sees it.", no_args_is_help=True
+)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Argument(min=1900, max=2200, help="The year to show.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Show a year's holidays and make-up working days, and whether the year is known."""
+    from hotline.app import CALENDAR_FILE
+    from hotline.kit.clock import county_zone
+    from hotline.sla.calendar import WorkCalendar
+
+    settings_for(data_dir, None)
+    try:
+        calendar = WorkCalendar.load(county_zone(), data_dir / CALENDAR_FILE)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    days = calendar.year(year)
+    if not calendar.is_known(year):
+        console.print(
+            f"[bold red]{year} is not in the official calendar nor in "
+            f"{data_dir / CALENDAR_FILE}: computed Monday to Friday, holidays unknown[/bold red]"
+        )
+    working = sum(label in ("workday", "makeup-workday") for _, label in days)
+    typer.echo(f"{year}: {working} working days")
+    for day, label in days:
+        if label in ("holiday", "makeup-workday"):
+            typer.echo(f"  {day.isoformat()} {day.strftime('%a')}  {label}")
+
+
+@app.command()
 def openapi(
     check: Annotated[
         bool, typer.Option("--check", help="Fail if the file differs from the app.")

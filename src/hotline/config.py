@@ -43,6 +43,14 @@ class SecuritySettings(BaseModel):
     phone_hash_key: SecretStr = SecretStr("")
 
 
+class SweeperSettings(BaseModel):
+    # `hotline serve` sweeps every `interval` seconds; `hotline sweep` runs one pass.
+    enabled: bool = True
+    interval: float = Field(default=30.0, gt=0)
+    # A reminder goes out once this share of a clock has run.
+    remind_share: float = Field(default=0.8, gt=0, lt=1)
+
+
 class CountySettings(BaseModel):
     timezone: str = "Asia/Shanghai"
     name: str = "法库县"
@@ -58,6 +66,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     security: SecuritySettings = SecuritySettings()
     county: CountySettings = CountySettings()
+    sweeper: SweeperSettings = SweeperSettings()
     max_body_bytes: int = 64 * 1024
     # County files (POST /v1/grids/import) are larger; bigger ones go through the CLI.
     max_import_bytes: int = 64 * 1024 * 1024

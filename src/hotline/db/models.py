@@ -4,6 +4,7 @@ from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.db.base import Base
 from hotline.org import models as org_models
+from hotline.sla import models as sla_models
 from hotline.ticket import models as ticket_models
 from hotline.workflow import models as workflow_models
 
@@ -14,6 +15,7 @@ __all__ = [
     "auth_models",
     "metadata",
     "org_models",
+    "sla_models",
     "ticket_models",
     "workflow_models",
 ]

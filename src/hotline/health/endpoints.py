@@ -40,5 +40,31 @@ async def readyz(request: Request) -> JSONResponse:
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         ready = False
         checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+    checks["calendar"] = _calendar(request)
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _calendar(request: Request) -> dict[str, Any]:
+    """Which years the working-day calendar knows, and which it had to guess (never silent)."""
+    from hotline.kit.clock import county_zone, utcnow
+    from hotline.sla.deadlines import GUESSED_YEARS
+
+    calendar = getattr(request.app.state, "calendar", None)
+    if calendar is None:
+        return {"status": "not loaded"}
+    this_year = utcnow().astimezone(county_zone()).year
+    unknown = sorted(
+        {y for y in (this_year, this_year + 1) if not calendar.is_known(y)} | GUESSED_YEARS
+    )
+    known = calendar.known_years()
+    return {
+        "known_years": list(known) if known else [],
+        "unknown_years": unknown,
+        "warning": (
+            f"no official calendar for {', '.join(map(str, unknown))}: deadlines there are "
+            "counted Monday to Friday; add the year to calendar.json in the data directory"
+            if unknown
+            else None
+        ),
+    }

@@ -67,6 +67,48 @@ def default_limit(
     return Limit(2, Unit.working_days)
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A stored policy as the pure rules see it."""
+
+    id: int
+    clock: str
+    limit: Limit
+    urgency: str | None = None
+    kind: str | None = None
+    line: str | None = None
+    category: str | None = None
+    level: str | None = None
+
+    def selectors(self) -> int:
+        return sum(
+            v is not None for v in (self.urgency, self.kind, self.line, self.category, self.level)
+        )
+
+
+def pick(
+    rules: list[Rule],
+    clock: Clock,
+    *,
+    urgency: str,
+    kind: str,
+    line: str,
+    category: str,
+    level: str | None = None,
+) -> Rule | None:
+    """The most specific rule for the clock whose every set selector matches; the newer wins
+    a tie. None: no rule matches (the caller falls back to ``default_limit``)."""
+    wanted = {"urgency": urgency, "kind": kind, "line": line, "category": category, "level": level}
+    matching = [
+        r
+        for r in rules
+        if r.clock == clock and all(getattr(r, k) in (None, v) for k, v in wanted.items())
+    ]
+    if not matching:
+        return None
+    return max(matching, key=lambda r: (r.selectors(), r.id))
+
+
 def due(calendar: WorkCalendar, start: datetime, limit: Limit) -> Deadline:
     if limit.unit is Unit.minutes:
         return calendar.add_natural(start, timedelta(minutes=limit.amount))

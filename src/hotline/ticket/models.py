@@ -81,6 +81,23 @@ class Ticket(Base):
     reply_due_at: Mapped[datetime | None] = mapped_column(index=True)
     return_until: Mapped[datetime | None]
     extension_days: Mapped[int] = mapped_column(default=0)
+    callback_due_at: Mapped[datetime | None]
+    # Which policy set each deadline ({"sign": 3, "reply": 7, ...}).
+    deadline_policies: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Years a deadline fell in that no calendar knows (computed Mon–Fri): never silent.
+    calendar_unknown_years: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    # What the sweeper has done to each clock, and when it must look next.
+    sign_reminded_at: Mapped[datetime | None]
+    sign_overdue_at: Mapped[datetime | None]
+    reply_reminded_at: Mapped[datetime | None]
+    reply_overdue_at: Mapped[datetime | None]
+    callback_overdue_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Escalation (提级) and supervision (督办), DESIGN.md §5.
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    escalation_unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    co_handlers: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    supervision: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Position in the global change order: polling clients resume from it (workflow.changes).
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 

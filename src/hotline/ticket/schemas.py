@@ -140,8 +140,14 @@ class Deadlines(BaseModel):
     sign_due_at: LocalTime | None = None
     reply_due_at: LocalTime | None = None
     return_until: LocalTime | None = Field(default=None, description="End of the return window")
+    callback_due_at: LocalTime | None = None
     sign_overdue: bool = False
     reply_overdue: bool = False
+    callback_overdue: bool = False
+    policies: dict[str, Any] = Field(default={}, description="The policy that set each deadline")
+    calendar_unknown_years: list[int] = Field(
+        default=[], description="Years counted Monday to Friday: no official calendar known"
+    )
 
 
 class TicketRead(BaseModel):
@@ -170,6 +176,12 @@ class TicketRead(BaseModel):
     extra_callers: list[CallerRead] = Field(description="Callers of tickets merged into this")
     reply: dict[str, Any] | None
     last_callback: dict[str, Any] | None
+    escalation_level: int = Field(
+        description="0 none; 1 village, 2 township, 3 department, 4 group"
+    )
+    escalation_unit: str | None
+    co_handlers: list[str]
+    supervision: dict[str, Any] | None
     signed_at: LocalTime | None
     replied_at: LocalTime | None
     closed_at: LocalTime | None

@@ -128,7 +128,7 @@ async def create_ticket(
     )
     if decision.method != "triage":
         ticket.status = Status.dispatched.value
-        deadlines.on_dispatch(ticket, calendar, now)
+        await deadlines.on_dispatch(session, ticket, calendar, now)
         events.record(
             session,
             ticket,

@@ -116,6 +116,10 @@ def present(principal: Principal, ticket: Ticket) -> TicketRead:
         ],
         reply=ticket.reply,
         last_callback=ticket.last_callback,
+        escalation_level=ticket.escalation_level,
+        escalation_unit=ticket.escalation_unit_code,
+        co_handlers=ticket.co_handlers or [],
+        supervision=ticket.supervision,
         signed_at=ticket.signed_at,
         replied_at=ticket.replied_at,
         closed_at=ticket.closed_at,
@@ -134,6 +138,14 @@ def deadlines_of(ticket: Ticket) -> Deadlines:
         sign_due_at=ticket.sign_due_at,
         reply_due_at=ticket.reply_due_at,
         return_until=ticket.return_until,
+        callback_due_at=ticket.callback_due_at,
         sign_overdue=bool(waiting_sign and ticket.sign_due_at and now > ticket.sign_due_at),
         reply_overdue=bool(working and ticket.reply_due_at and now > ticket.reply_due_at),
+        callback_overdue=bool(
+            ticket.status == Status.replied
+            and ticket.callback_due_at
+            and now > ticket.callback_due_at
+        ),
+        policies=ticket.deadline_policies or {},
+        calendar_unknown_years=ticket.calendar_unknown_years or [],
     )

@@ -8,6 +8,7 @@ registers its waiter before looking, then waits without holding a transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.auth.roles import Role
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
-from hotline.errors import Forbidden
+from hotline.errors import Forbidden, Unprocessable
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import county_zone
 from hotline.ticket.models import Ticket
@@ -78,10 +79,8 @@ async def _look(
         await session.scalars(tickets.order_by(Ticket.change_seq).limit(limit + 1))
     ).all()
     summons_rows = (
-        (await session.execute(summons.order_by(Summons.change_seq).limit(limit + 1)))
-        .tuples()
-        .all()
-    )
+        await session.execute(summons.order_by(Summons.change_seq).limit(limit + 1))
+    ).all()
     items = [
         Assignment(type="ticket", change=t.change_seq, ticket=present(principal, t))
         for t in ticket_rows
@@ -131,18 +130,27 @@ async def poll(
     """One poll; with ``wait``, held until something changes for the caller or time runs out."""
     if principal.role not in (Role.worker, Role.member) or principal.staff_id is None:
         raise Forbidden("Assignments are for grid workers and members with a staff id")
-    after = int(cursors.decode(since, 1)[0]) if since is not None else None
+    try:
+        after = int(cursors.decode(since, 1)[0]) if since is not None else None
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable("Malformed cursor", field="since") from exc
     keys = wake_keys(principal)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    # Registered before the first look, so a change landing in between still wakes us.
     ready = notify.hub.register(keys)
     try:
-        async with unit_of_work(maker, read_only=True) as session:
-            items, cursor, more = await _look(session, principal, after, limit)
-        etag = _etag(items, cursor, after)
-        unchanged = (not items) if after is not None else (if_none_match == etag)
-        if wait > 0 and unchanged and await notify.hub.wait(keys, wait, ready):
+        while True:
+            ready.clear()
             async with unit_of_work(maker, read_only=True) as session:
                 items, cursor, more = await _look(session, principal, after, limit)
             etag = _etag(items, cursor, after)
+            unchanged = (not items) if after is not None else (if_none_match == etag)
+            remaining = deadline - loop.time()
+            if not unchanged or remaining <= 0:
+                break
+            # A wake-up may be for someone else (or for all, on SQLite): look, then wait on.
+            await notify.hub.wait((), remaining, ready)
     finally:
         notify.hub.unregister(keys, ready)
     items.reverse()  # newest change first

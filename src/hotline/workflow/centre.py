@@ -166,9 +166,14 @@ async def decide_return(
     if data.unit_code is None:
         ticket.unit_code = ticket.grid_code = ticket.assignee_id = None
         ticket.route = {
-            **(ticket.route or {}),
             "method": "triage",
+            "unit_code": None,
+            "grid_code": None,
+            "assignee_id": None,
+            "assignee_name": None,
+            "rule_id": None,
             "explanation": f"Returned; back to triage: {data.note}",
+            "candidates": [],
         }
     else:
         await common.assign_to_unit(
@@ -302,7 +307,7 @@ async def callback(
     ticket.last_callback = result
     if rework:
         ticket.rework_count += 1
-        deadlines.on_dispatch(ticket, calendar, now)
+        await deadlines.on_dispatch(session, ticket, calendar, now)
         action = "reworked"
     else:
         ticket.close_reason = "resolved"

@@ -64,3 +64,22 @@ async def wake(session: AsyncSession, keys: set[str]) -> None:
             text("SELECT pg_notify(:channel, :payload)"),
             {"channel": notify.CHANNEL, "payload": payload},
         )
+
+
+async def stamp_many(session: AsyncSession, tickets: list[Ticket]) -> None:
+    """Consecutive change numbers for a batch, taken in one statement at its end (the sweeper:
+    the counter stays locked only from here to the commit)."""
+    if not tickets:
+        return
+    result = await session.execute(
+        update(ChangeCounter)
+        .where(ChangeCounter.id == 1)
+        .values(value=ChangeCounter.value + len(tickets))
+        .returning(ChangeCounter.value)
+    )
+    last = int(result.scalar_one())
+    keys: set[str] = set()
+    for offset, ticket in enumerate(tickets):
+        ticket.change_seq = last - len(tickets) + 1 + offset
+        keys |= keys_for(ticket)
+    await wake(session, keys)

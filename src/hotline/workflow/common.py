@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal
-from hotline.errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from hotline.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 from hotline.org.models import Staff
 from hotline.routing import service as routing_service
 from hotline.sla import deadlines
@@ -117,12 +123,25 @@ async def record(
     details: dict[str, Any] | None = None,
     wake: set[str] | frozenset[str] = frozenset(),
 ) -> None:
-    """The event, the new version and the change number, in that order (the number last)."""
+    """The event, then ``finish``."""
     events.record(
         session, ticket, action, actor=principal, at=now, from_status=from_status, details=details
     )
+    await finish(session, ticket, now=now, wake=wake)
+
+
+async def finish(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    now: datetime,
+    wake: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    """After a change whose event is written: the new version, the sweeper's next look, and the
+    change number (last, see workflow.changes)."""
     ticket.version += 1
     ticket.updated_at = now
+    deadlines.reschedule(ticket)
     await session.flush()
     await changes.stamp(session, ticket, wake)
 
@@ -143,12 +162,14 @@ async def assign_to_unit(
 
     unit = await org_repository.unit(session, unit_code)
     if unit is None:
-        raise Conflict(f"Unknown unit {unit_code}", field="unit_code")
+        raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
     assignee: Staff | None = None
     if assignee_id is not None:
         assignee = await org_repository.staff(session, assignee_id)
         if assignee is None or assignee.unit_code != unit_code or not assignee.active:
-            raise Conflict(f"Staff {assignee_id} is not active in {unit_code}", field="assignee_id")
+            raise Unprocessable(
+                f"Staff {assignee_id} is not active in {unit_code}", field="assignee_id"
+            )
     elif unit.kind == "grid":
         assignee = await routing_service.on_duty_worker(session, unit_code)
     ticket.unit_code = unit_code
@@ -164,7 +185,7 @@ async def assign_to_unit(
         "explanation": explanation,
         "candidates": [],
     }
-    deadlines.on_dispatch(ticket, calendar, now)
+    await deadlines.on_dispatch(session, ticket, calendar, now)
 
 
 def centre_or(principal: Principal, *roles: Role) -> bool:

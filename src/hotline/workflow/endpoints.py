@@ -54,7 +54,7 @@ IfMatch = Annotated[
 Handler = Callable[[AsyncSession, Ticket, Principal, Any, Request], Awaitable[Ticket]]
 
 
-async def _act(
+async def act(
     session: AsyncSession,
     ticket_id: int,
     principal: Principal,
@@ -90,7 +90,7 @@ async def sign(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -115,7 +115,7 @@ async def note(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -139,7 +139,7 @@ async def whistle(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -164,7 +164,7 @@ async def report_in(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -183,16 +183,19 @@ async def report_in(
 async def reply(
     ticket_id: int,
     data: schemas.ReplyIn,
+    request: Request,
     session: Session,
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
         if_match,
-        lambda t: field.reply(session, t, principal, data, now=utcnow()),
+        lambda t: field.reply(
+            session, t, principal, data, calendar=_calendar(request), now=utcnow()
+        ),
     )
 
 
@@ -210,7 +213,7 @@ async def return_(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -234,7 +237,7 @@ async def return_decision(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -259,7 +262,7 @@ async def extension(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -283,7 +286,7 @@ async def extension_decision(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -309,7 +312,7 @@ async def dispatch(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -334,7 +337,7 @@ async def answer(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -358,7 +361,7 @@ async def callback(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -383,7 +386,7 @@ async def merge(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -406,7 +409,7 @@ async def close(
     principal: AnyRole,
     if_match: IfMatch = None,
 ) -> TicketRead:
-    return await _act(
+    return await act(
         session,
         ticket_id,
         principal,
@@ -425,9 +428,20 @@ QUEUE = responses(Unauthenticated, Forbidden)
     summary="Tickets waiting for a dispatcher, oldest first",
 )
 async def triage(
-    session: ReadSession, principal: CentreReader, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    request: Request,
+    session: ReadSession,
+    principal: CentreReader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TicketRead]:
-    return [present(principal, t) for t in await queues.triage(session, limit)]
+    items = [present(principal, t) for t in await queues.triage(session, limit)]
+    await _audit(request, principal, items)
+    return items
+
+
+async def _audit(request: Request, principal: Principal, reads: list[TicketRead]) -> None:
+    await audit.record_reads(
+        request.app.state.sessionmaker, principal, request.url.path, reads, now=utcnow()
+    )
 
 
 @router.get(
@@ -437,9 +451,14 @@ async def triage(
     summary="Return requests waiting for a decision",
 )
 async def returns(
-    session: ReadSession, principal: CentreReader, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    request: Request,
+    session: ReadSession,
+    principal: CentreReader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> schemas.RequestPage:
-    return await queues.pending(session, principal, "return", limit)
+    page = await queues.pending(session, principal, "return", limit)
+    await _audit(request, principal, [r.ticket for r in page.items])
+    return page
 
 
 @router.get(
@@ -449,9 +468,14 @@ async def returns(
     summary="Extension requests waiting for a decision",
 )
 async def extensions(
-    session: ReadSession, principal: CentreReader, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    request: Request,
+    session: ReadSession,
+    principal: CentreReader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> schemas.RequestPage:
-    return await queues.pending(session, principal, "extension", limit)
+    page = await queues.pending(session, principal, "extension", limit)
+    await _audit(request, principal, [r.ticket for r in page.items])
+    return page
 
 
 @router.get(

@@ -12,7 +12,7 @@ from hotline.auth.roles import Role
 from hotline.auth.service import Principal
 from hotline.errors import Conflict, Forbidden, Unprocessable
 from hotline.org.models import GridMember, Unit
-from hotline.sla import deadlines
+from hotline.sla import deadlines, sweep_rules
 from hotline.sla.calendar import WorkCalendar
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
@@ -38,7 +38,7 @@ async def sign(
             raise Forbidden("This ticket is assigned to someone else")
     before = common.move(ticket, Action.sign)
     ticket.assignee_id = principal.staff_id
-    deadlines.on_sign(ticket, calendar, now)
+    await deadlines.on_sign(session, ticket, calendar, now)
     late = ticket.sign_due_at is not None and now > ticket.sign_due_at
     await common.record(
         session,
@@ -61,7 +61,7 @@ async def note(
     now: datetime,
 ) -> Ticket:
     """A progress note from the owner, a summoned member or the hotline centre."""
-    summoned = principal.role is Role.member and not common.is_owner(principal, ticket)
+    summoned = principal.role is Role.member and await common.summoned(session, ticket, principal)
     if not (common.is_owner(principal, ticket) or summoned or principal.role is Role.dispatcher):
         raise Forbidden("Only the owner, a summoned member or a dispatcher adds notes")
     before = common.move(ticket, Action.note)
@@ -126,14 +126,14 @@ async def whistle(
     )
     session.add(blown)
     await session.flush()
-    due = deadlines.report_in_due(calendar, now, data.level.value)
-    summoned = [
-        Summons(whistle_id=blown.id, ticket_id=ticket.id, staff_id=m, due_at=due) for m in members
-    ]
+    due = await deadlines.report_in_due(session, ticket, calendar, now, data.level.value)
+    summoned = [Summons(whistle_id=blown.id, ticket_id=ticket.id, staff_id=m) for m in members]
     summoned += [
-        Summons(whistle_id=blown.id, ticket_id=ticket.id, unit_code=d, due_at=due)
-        for d in departments
+        Summons(whistle_id=blown.id, ticket_id=ticket.id, unit_code=d) for d in departments
     ]
+    for one in summoned:
+        one.started_at, one.due_at = now, due
+        one.next_check_at = sweep_rules.next_check([sweep_rules.clock_of_summons(one)])
     session.add_all(summoned)
     wake = {f"staff:{m}" for m in members} | {f"unit:{d}" for d in departments}
     await common.record(
@@ -212,6 +212,7 @@ async def reply(
     principal: Principal,
     data: schemas.ReplyIn,
     *,
+    calendar: WorkCalendar,
     now: datetime,
 ) -> Ticket:
     """The owner's reply (答复): the ticket waits for the call centre's callback."""
@@ -226,6 +227,7 @@ async def reply(
         "by_staff_id": principal.staff_id,
         "late": late,
     }
+    await deadlines.on_reply(session, ticket, calendar, now)
     await common.record(
         session,
         ticket,

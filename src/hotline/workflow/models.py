@@ -36,7 +36,11 @@ class Summons(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+    started_at: Mapped[datetime | None]
     due_at: Mapped[datetime] = mapped_column(index=True)
+    reminded_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     reported_at: Mapped[datetime | None]
     reported_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     late: Mapped[bool | None]

@@ -10,15 +10,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 CHANNEL = "hotline_changes"
+WATCH_SECONDS = 0.2
 
 
 class Hub:
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Event]] = {}
-        self._listener: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def waiting(self) -> int:
@@ -57,18 +59,45 @@ class Hub:
                 if not events:
                     del self._waiters[key]
 
-    async def start(self, database_url: str) -> None:
-        """On PostgreSQL, LISTEN for other processes' changes (reconnecting when it drops)."""
+    async def start(self, database_url: str, maker: async_sessionmaker[AsyncSession]) -> None:
+        """Hear other processes' changes: LISTEN on PostgreSQL (reconnecting when it drops);
+        on SQLite, which has no notifications, watch the change counter a few times a second
+        and wake every waiter when it moves (they look again and wait on if it was not them)."""
         url = make_url(database_url)
-        if url.get_backend_name() != "postgresql":
-            return
-        self._listener = asyncio.create_task(self._listen(url.set(drivername="postgresql")))
+        if url.get_backend_name() == "postgresql":
+            task = self._listen(url.set(drivername="postgresql"))
+        else:
+            task = self._watch(maker)
+        self._tasks.append(asyncio.create_task(task))
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+                await task
+
+    async def _watch(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        from sqlalchemy import select
+
+        from hotline.db.session import unit_of_work
+        from hotline.workflow.models import ChangeCounter
+
+        seen: int | None = None
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            if not self._waiters:
+                continue
+            try:
+                async with unit_of_work(maker, read_only=True) as session:
+                    value = await session.scalar(select(ChangeCounter.value))
+            except Exception as exc:  # a busy or missing database: try again next tick
+                log.debug("change counter unreadable: %s", exc)
+                continue
+            if seen is not None and value != seen:
+                self.publish(list(self._waiters))
+            seen = value
 
     async def _listen(self, url: Any) -> None:
         import asyncpg

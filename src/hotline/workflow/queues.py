@@ -43,6 +43,6 @@ async def pending(
                 requested_at=r.requested_at,
                 ticket=present(principal, t),
             )
-            for r, t in rows.tuples()
+            for r, t in rows
         ]
     )

@@ -36,6 +36,8 @@ class Action(StrEnum):
     merge = "merge"
     close = "close"
     ruling = "ruling"
+    escalate = "escalate"
+    supervise = "supervise"
 
 
 S = Status
@@ -69,7 +71,16 @@ TABLE: dict[Action, tuple[frozenset[Status], frozenset[Status]]] = {
     Action.close: (frozenset({S.triage}), frozenset({S.closed})),
     # The confirmation group's ruling names the owner, who can no longer send it back.
     Action.ruling: (frozenset({S.arbitration}), frozenset({S.dispatched})),
+    # Escalation keeps the state, except at the top rung, which hands it to the group.
+    Action.escalate: (
+        frozenset({S.dispatched, S.signed, S.rework, S.return_requested}),
+        frozenset({S.arbitration}),
+    ),
+    Action.supervise: (OPEN, frozenset()),
 }
+
+# Actions that may also keep the state they are taken in (below the ladder's top rung).
+MAY_KEEP = frozenset({Action.escalate})
 
 # A ticket returned or re-dispatched this many times without an owner goes to arbitration.
 MAX_TRANSFERS = 3
@@ -94,6 +105,8 @@ def check(action: Action, state: Status, target: Status | None = None) -> Status
     sources, targets = TABLE[action]
     if state not in sources:
         raise IllegalTransition(action, state)
+    if target is state and action in MAY_KEEP:
+        return state
     if not targets:
         if target not in (None, state):
             raise IllegalTransition(action, state, target)
