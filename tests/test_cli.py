@@ -153,3 +153,35 @@ class TestServeDemo:
         assert "already loaded" in again.stderr
         assert keys[0] != keys[1]
         assert json.loads((tmp_path / "a" / "demo-keys.json").read_text())[0]["key"] == keys[0]
+
+
+class TestCalendarAndSweep:
+    def test_calendar_show_lists_holidays_and_make_up_days(self, tmp_path: Path) -> None:
+        r = runner.invoke(app, ["calendar", "show", "2026", "--data-dir", str(tmp_path)])
+        assert r.exit_code == 0, r.output
+        assert "2026-10-01" in r.output and "holiday" in r.output
+        assert "2026-10-10" in r.output and "makeup-workday" in r.output
+
+    def test_calendar_show_warns_about_an_unknown_year(self, tmp_path: Path) -> None:
+        r = runner.invoke(app, ["calendar", "show", "2031", "--data-dir", str(tmp_path)])
+        assert r.exit_code == 0
+        assert "not in the official calendar" in r.output
+
+    def test_a_calendar_file_adds_a_year(self, tmp_path: Path) -> None:
+        (tmp_path / "calendar.json").write_text(
+            '{"years": {"2031": {"holidays": ["2031-01-01"], "workdays": ["2031-01-04"]}}}'
+        )
+        r = runner.invoke(app, ["calendar", "show", "2031", "--data-dir", str(tmp_path)])
+        assert "not in the official calendar" not in r.output
+        assert "2031-01-04" in r.output
+
+    def test_sweep_needs_an_offset_on_now(self, tmp_path: Path) -> None:
+        r = runner.invoke(app, ["sweep", "--now", "2026-10-01T09:00", "--data-dir", str(tmp_path)])
+        assert r.exit_code == 2
+
+    def test_sweep_runs_a_pass(self, tmp_path: Path) -> None:
+        r = runner.invoke(
+            app, ["sweep", "--now", "2026-10-01T09:00:00+08:00", "--data-dir", str(tmp_path)]
+        )
+        assert r.exit_code == 0, r.output
+        assert "0 overdue" in r.output
