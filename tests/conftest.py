@@ -33,7 +33,7 @@ from hotline.db.session import unit_of_work
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Tables the migrations seed: restored to their seeded rows after every test.
-SEEDED = ("category", "org_state", "change_counter", "sla_policy", "ladder_step")
+SEEDED = ("category", "org_state", "change_counter", "sla_policy", "ladder_step", "hotspot_rule")
 _seeded_rows: dict[str, list[dict[str, Any]]] = {}
 
 if os.environ.get("CI") == "true" and not PG_URL:
@@ -204,6 +204,7 @@ class Clock:
         "hotline.ticket.endpoints",
         "hotline.workflow.endpoints",
         "hotline.escalation.endpoints",
+        "hotline.metrics.endpoints",
     )
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:

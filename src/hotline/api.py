@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from hotline.audit.endpoints import router as audit
 from hotline.escalation.endpoints import router as escalation
 from hotline.health.endpoints import router as health
+from hotline.metrics.endpoints import router as metrics
+from hotline.ops.prometheus import router as prometheus
 from hotline.org.endpoints import router as organisation
 from hotline.sla.endpoints import router as clocks
 from hotline.ticket.endpoints import router as tickets
@@ -12,9 +14,11 @@ from hotline.workflow.endpoints import router as workflow
 
 router = APIRouter()
 router.include_router(health)
+router.include_router(prometheus)
 router.include_router(tickets)
 router.include_router(organisation)
 router.include_router(workflow)
 router.include_router(escalation)
 router.include_router(clocks)
+router.include_router(metrics)
 router.include_router(audit)

@@ -18,6 +18,7 @@ from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import county_zone
+from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules, sweeper
 from hotline.sla.calendar import WorkCalendar
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         overrides={"/v1/grids/import": settings.max_import_bytes},
     )
+    app.add_middleware(PrometheusMiddleware)
     install_handlers(app)
     app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -3,6 +3,7 @@
 from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.db.base import Base
+from hotline.hotspot import models as hotspot_models
 from hotline.org import models as org_models
 from hotline.sla import models as sla_models
 from hotline.ticket import models as ticket_models
@@ -13,6 +14,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "auth_models",
+    "hotspot_models",
     "metadata",
     "org_models",
     "sla_models",

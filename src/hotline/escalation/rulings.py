@@ -150,6 +150,7 @@ async def supervise(
     """Mark a ticket supervised (督办) with a level and a note; the state does not change."""
     common.require_role(principal, Role.dispatcher)
     before = common.move(ticket, Action.supervise)
+    ticket.supervised_at = now
     ticket.supervision = {
         "level": data.level.value,
         "note": data.note,

@@ -125,6 +125,8 @@ class Routed:
     # The grids of the village the ticket lies in (or its grid alone): the "same place" of
     # repeat detection (DESIGN.md §5).
     neighbourhood: tuple[str, ...] = ()
+    # Kind → code of every unit the ticket lies in (grid, village, township, county).
+    places: dict[str, str] | None = None
 
 
 def neighbourhood(state: RoutingState, grid_code: str | None) -> tuple[str, ...]:
@@ -152,4 +154,7 @@ async def route(
     assignee = None
     if decision.grid_code is not None:
         assignee = await on_duty_worker(session, decision.grid_code)
-    return Routed(decision, assignee, neighbourhood(state, decision.area_grid))
+    places: dict[str, str] = {}
+    for code in state.chain(decision.area_grid) if decision.area_grid else ():
+        places.setdefault(state.units[code].kind, code)
+    return Routed(decision, assignee, neighbourhood(state, decision.area_grid), places)

@@ -93,6 +93,15 @@ class Ticket(Base):
     reply_overdue_at: Mapped[datetime | None]
     callback_overdue_at: Mapped[datetime | None]
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Denormalised for the dashboard's figures (metrics.formulas): the place at every level,
+    # the last callback's answers, returns asked, supervision.
+    village_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    callback_reached: Mapped[bool | None]
+    callback_resolution: Mapped[str | None] = mapped_column(String(16))
+    callback_satisfaction: Mapped[str | None] = mapped_column(String(16))
+    return_count: Mapped[int] = mapped_column(default=0)
+    supervised_at: Mapped[datetime | None]
     # Escalation (提级) and supervision (督办), DESIGN.md §5.
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalation_unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))

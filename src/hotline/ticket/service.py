@@ -108,6 +108,8 @@ async def create_ticket(
         grid_code=decision.grid_code,
         assignee_id=assignee.id if assignee else None,
         area_code=decision.area_grid,
+        village_code=(routed.places or {}).get("village"),
+        township_code=(routed.places or {}).get("township"),
         external_id=data.external_id,
         created_by=principal.key_id,
         created_at=now,

@@ -281,6 +281,9 @@ async def callback(
     the rework count raised; the third rework is a difficult case and goes to arbitration."""
     common.require_role(principal, Role.agent)
     result = data.model_dump(mode="json") | {"at": now.isoformat()}
+    ticket.callback_reached = data.reached
+    ticket.callback_resolution = data.resolution.value if data.resolution else None
+    ticket.callback_satisfaction = data.satisfaction.value if data.satisfaction else None
     if not data.reached:
         before = common.move(ticket, Action.callback, Status.replied)
         ticket.last_callback = result

@@ -174,6 +174,8 @@ async def assign_to_unit(
         assignee = await routing_service.on_duty_worker(session, unit_code)
     ticket.unit_code = unit_code
     ticket.grid_code = unit_code if unit.kind == "grid" else None
+    if ticket.area_code is None and unit.kind == "grid":
+        await _locate_in(session, ticket, unit)
     ticket.assignee_id = assignee.id if assignee else None
     ticket.route = {
         "method": method,
@@ -190,6 +192,24 @@ async def assign_to_unit(
 
 def centre_or(principal: Principal, *roles: Role) -> bool:
     return principal.role in CENTRE or principal.role in roles
+
+
+async def _locate_in(session: AsyncSession, ticket: Ticket, grid: Any) -> None:
+    """A ticket dispatched by hand to a grid lies in that grid (and its village, township)."""
+    from hotline.org import repository as org_repository
+
+    ticket.area_code = grid.code
+    unit = grid
+    for _ in range(8):
+        if unit.parent_code is None:
+            break
+        unit = await org_repository.unit(session, unit.parent_code)
+        if unit is None:
+            break
+        if unit.kind == "village":
+            ticket.village_code = unit.code
+        elif unit.kind == "township":
+            ticket.township_code = unit.code
 
 
 def changes_keys(ticket: Ticket) -> set[str]:

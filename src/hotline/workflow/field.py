@@ -258,6 +258,7 @@ async def request_return(
         raise Conflict(
             f"The return window closed at {ticket.return_until.isoformat()}", state=ticket.status
         )
+    ticket.return_count += 1
     before = common.move(ticket, Action.return_)
     request = TicketRequest(
         ticket_id=ticket.id,

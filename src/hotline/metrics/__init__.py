@@ -1,0 +1,1 @@
+"""The dashboard's figures (DESIGN.md §7): defined once, here, and in docs/metrics.md."""

@@ -1,0 +1,161 @@
+"""Every figure of the dashboard, written once. Each is a count, or a rate whose numerator and
+denominator are counts over the tickets created in the period (a rate with a zero denominator
+is null, never 0 or 100). docs/metrics.md states them in Chinese and English.
+
+    completion 办结率            closed ÷ (dispatched + answered directly); a ticket answered
+                                 directly counts there only, even if routing had dispatched it
+    on_time_completion 按时办结率 replied by the (extended) reply deadline ÷ replied
+    on_time_signing 按时签收率    signed by the sign deadline ÷ dispatched
+    response 响应率              signed ÷ dispatched
+    resolution 解决率            callbacks that reached the caller and found it resolved ÷
+                                 callbacks that reached the caller
+    satisfaction 满意率          (satisfied + basically satisfied) ÷ callbacks that reached
+    direct_answer 直接答复率     answered directly ÷ received
+    return 回退率                tickets whose owner asked to return them ÷ dispatched
+    rework 重办率                tickets reworked at least once ÷ replied
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from hotline.ticket.models import Ticket as T
+
+
+def _count(condition: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+    if condition is None:
+        return func.count()
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def counts(now: Any) -> dict[str, ColumnElement[Any]]:
+    """name → aggregate expression over ``ticket`` rows."""
+    closed = T.status == "closed"
+    answered = T.close_reason == "answered"
+    # Disjoint from "answered directly", so the completion rate's denominator counts each
+    # ticket once: a routed ticket the agent then answers on the phone is a direct answer.
+    dispatched = and_(
+        T.dispatched_at.is_not(None), or_(T.close_reason.is_(None), T.close_reason != "answered")
+    )
+    reached = T.callback_reached.is_(True)
+    overdue = or_(
+        and_(T.status.in_(("dispatched", "rework")), T.sign_due_at < now),
+        and_(T.status == "signed", T.reply_due_at < now),
+    )
+    return {
+        "received": _count(),
+        "dispatched": _count(dispatched),
+        "answered_directly": _count(answered),
+        "closed": _count(closed),
+        "backlog": _count(T.status != "closed"),
+        "overdue_now": _count(overdue),
+        "signed": _count(T.signed_at.is_not(None)),
+        "signed_on_time": _count(
+            and_(T.signed_at.is_not(None), T.sign_due_at.is_not(None), T.signed_at <= T.sign_due_at)
+        ),
+        "replied": _count(T.replied_at.is_not(None)),
+        "replied_on_time": _count(
+            and_(
+                T.replied_at.is_not(None),
+                T.reply_due_at.is_not(None),
+                T.replied_at <= T.reply_due_at,
+            )
+        ),
+        "callbacks_reached": _count(reached),
+        "resolved": _count(and_(reached, T.callback_resolution == "resolved")),
+        "satisfied": _count(and_(reached, T.callback_satisfaction.in_(("satisfied", "basic")))),
+        "returned": _count(T.return_count > 0),
+        "reworked": _count(T.rework_count > 0),
+        "escalated": _count(T.escalation_level > 0),
+        "ruled": _count(T.designated.is_(True)),
+        "supervised": _count(T.supervised_at.is_not(None)),
+    }
+
+
+@dataclass(frozen=True)
+class Rate:
+    name: str
+    zh: str
+    numerator: str
+    denominator: tuple[str, ...]  # summed
+    formula: str
+
+
+RATES = (
+    Rate(
+        "completion",
+        "办结率",
+        "closed",
+        ("dispatched", "answered_directly"),
+        "closed ÷ (dispatched + answered directly)",
+    ),
+    Rate(
+        "on_time_completion",
+        "按时办结率",
+        "replied_on_time",
+        ("replied",),
+        "replied by the (extended) reply deadline ÷ replied",
+    ),
+    Rate(
+        "on_time_signing",
+        "按时签收率",
+        "signed_on_time",
+        ("dispatched",),
+        "signed by the sign deadline ÷ dispatched",
+    ),
+    Rate("response", "响应率", "signed", ("dispatched",), "signed ÷ dispatched"),
+    Rate(
+        "resolution",
+        "解决率",
+        "resolved",
+        ("callbacks_reached",),
+        "resolved ÷ callbacks that reached the caller",
+    ),
+    Rate(
+        "satisfaction",
+        "满意率",
+        "satisfied",
+        ("callbacks_reached",),
+        "(satisfied + basically satisfied) ÷ callbacks that reached the caller",
+    ),
+    Rate(
+        "direct_answer",
+        "直接答复率",
+        "answered_directly",
+        ("received",),
+        "answered directly ÷ received",
+    ),
+    Rate(
+        "return",
+        "回退率",
+        "returned",
+        ("dispatched",),
+        "tickets whose owner asked to return them ÷ dispatched",
+    ),
+    Rate("rework", "重办率", "reworked", ("replied",), "tickets reworked at least once ÷ replied"),
+)
+
+
+def rates(counted: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Each rate with its numerator and denominator; null when the denominator is 0."""
+    out: dict[str, dict[str, Any]] = {}
+    for rate in RATES:
+        numerator = int(counted.get(rate.numerator, 0))
+        denominator = sum(int(counted.get(d, 0)) for d in rate.denominator)
+        out[rate.name] = {
+            "name_zh": rate.zh,
+            "value": round(numerator / denominator, 4) if denominator else None,
+            "numerator": numerator,
+            "denominator": denominator,
+            "formula": rate.formula,
+        }
+    return out
+
+
+def describe() -> str:
+    """The formulas as Markdown lines, for the endpoints' descriptions."""
+    return "\n".join(f"- `{r.name}` {r.zh} = {r.formula}" for r in RATES)

@@ -1,0 +1,225 @@
+"""The figures' queries: one aggregate pass over the period's tickets, grouped or not."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from hotline.hotspot.models import Cluster, ClusterMember
+from hotline.kit.clock import county_zone
+from hotline.metrics import formulas
+from hotline.org.models import Staff, Unit
+from hotline.ticket.models import Ticket as T
+from hotline.workflow.models import Summons
+
+GROUPS: dict[str, Any] = {
+    "township": T.township_code,
+    "village": T.village_code,
+    "grid": T.area_code,
+    "unit": T.unit_code,
+    "line": T.line,
+    "category": T.category_code,
+    "kind": T.kind,
+    "urgency": T.urgency,
+    "worker": T.assignee_id,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The period (county dates, both included) and the filters."""
+
+    start: datetime
+    end: datetime
+    filters: dict[str, str]
+
+    @classmethod
+    def of(cls, first: date, last: date, filters: dict[str, str | None]) -> Scope:
+        zone = county_zone()
+        start = datetime.combine(first, time(), zone)
+        end = datetime.combine(last + timedelta(days=1), time(), zone)
+        return cls(start, end, {k: v for k, v in filters.items() if v is not None})
+
+    def where(self, query: Any) -> Any:
+        query = query.where(T.created_at >= self.start, T.created_at < self.end)
+        for name, value in self.filters.items():
+            query = query.where(GROUPS[name] == value)
+        return query
+
+
+async def _counts(
+    session: AsyncSession, scope: Scope, now: datetime, by: str | None = None
+) -> list[tuple[Any, dict[str, int]]]:
+    exprs = formulas.counts(now)
+    columns = [e.label(n) for n, e in exprs.items()]
+    key = GROUPS[by] if by else literal_column("NULL")
+    query = scope.where(select(key.label("key"), *columns).select_from(T))
+    if by:
+        query = query.group_by(key)
+    rows = await session.execute(query)
+    return [(r.key, {n: int(getattr(r, n) or 0) for n in exprs}) for r in rows]
+
+
+def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+async def _duration(
+    session: AsyncSession, scope: Scope, later: Any, earlier: Any
+) -> dict[str, float | None]:
+    """Average and 90th percentile, in minutes, over tickets that have both instants."""
+    seconds = _seconds(session, later, earlier)
+    done = and_(later.is_not(None), earlier.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        query = scope.where(
+            select(func.avg(seconds), func.percentile_disc(0.9).within_group(seconds))
+            .select_from(T)
+            .where(done)
+        )
+        avg, p90 = (await session.execute(query)).one()
+    else:
+        avg, n = (
+            await session.execute(
+                scope.where(select(func.avg(seconds), func.count()).select_from(T).where(done))
+            )
+        ).one()
+        p90 = None
+        if n:
+            # The nearest-rank 90th percentile, as percentile_disc on PostgreSQL.
+            rank = max(math.ceil(0.9 * n) - 1, 0)
+            p90 = await session.scalar(
+                scope.where(select(seconds).select_from(T).where(done))
+                .order_by(seconds)
+                .offset(rank)
+                .limit(1)
+            )
+    return {
+        "avg_minutes": round(float(avg) / 60, 1) if avg is not None else None,
+        "p90_minutes": round(float(p90) / 60, 1) if p90 is not None else None,
+    }
+
+
+async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[str, Any]:
+    ((_, counted),) = await _counts(session, scope, now)
+    whistles = (
+        await session.execute(
+            scope.where(
+                select(
+                    func.count(),
+                    formulas._count(
+                        and_(Summons.reported_at.is_not(None), Summons.late.is_(False))
+                    ),
+                )
+                .select_from(Summons)
+                .join(T, T.id == Summons.ticket_id)
+            )
+        )
+    ).one()
+    levels = await session.execute(
+        scope.where(
+            select(T.escalation_level, func.count())
+            .select_from(T)
+            .where(T.escalation_level > 0)
+            .group_by(T.escalation_level)
+        )
+    )
+    clusters = (
+        await session.execute(
+            select(func.count(func.distinct(Cluster.id)), func.count(ClusterMember.ticket_id))
+            .select_from(Cluster)
+            .outerjoin(ClusterMember, ClusterMember.cluster_id == Cluster.id)
+            .where(
+                Cluster.status != "closed",
+                Cluster.last_seen >= scope.start,
+                Cluster.first_seen < scope.end,
+            )
+        )
+    ).one()
+    on_time, summoned = int(whistles[1] or 0), int(whistles[0] or 0)
+    report_in: dict[str, Any] = {
+        "value": round(on_time / summoned, 4) if summoned else None,
+        "numerator": on_time,
+        "denominator": summoned,
+    }
+    return {
+        "counts": counted,
+        "rates": formulas.rates(counted),
+        "time_to_sign": await _duration(session, scope, T.signed_at, T.dispatched_at),
+        "time_to_close": await _duration(session, scope, T.closed_at, T.created_at),
+        "whistles": {"summoned": summoned, "report_in_on_time": report_in},
+        "escalations_by_level": {str(row[0]): int(row[1]) for row in levels},
+        "clusters": {"open": int(clusters[0] or 0), "tickets": int(clusters[1] or 0)},
+    }
+
+
+async def names(session: AsyncSession, by: str, keys: list[Any]) -> dict[Any, str]:
+    keys = [k for k in keys if k is not None]
+    if not keys:
+        return {}
+    if by == "worker":
+        rows = await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(keys)))
+    elif by in ("township", "village", "grid", "unit"):
+        rows = await session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(keys)))
+    else:
+        return {}
+    return {k: n for k, n in rows}
+
+
+async def breakdown(
+    session: AsyncSession, scope: Scope, now: datetime, by: str
+) -> list[dict[str, Any]]:
+    groups = await _counts(session, scope, now, by)
+    labels = await names(session, by, [k for k, _ in groups])
+    return [
+        {"key": key, "name": labels.get(key), "counts": counted, "rates": formulas.rates(counted)}
+        for key, counted in groups
+    ]
+
+
+def _bucket(session: AsyncSession, interval: str) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        local = func.timezone(county_zone().key, func.timezone("UTC", T.created_at))
+        return func.to_char(func.date_trunc(interval, local), "YYYY-MM-DD")
+    offset = county_zone().utcoffset(datetime(2000, 1, 1))
+    hours = f"{int(offset.total_seconds() // 3600):+d} hours" if offset else "+0 hours"
+    local_day = func.date(T.created_at, hours)
+    if interval == "week":
+        return func.date(local_day, "-6 days", "weekday 1")
+    if interval == "month":
+        return func.strftime("%Y-%m-01", local_day)
+    return local_day
+
+
+async def timeseries(
+    session: AsyncSession, scope: Scope, now: datetime, interval: str
+) -> list[dict[str, Any]]:
+    bucket = _bucket(session, interval).label("bucket")
+    exprs = formulas.counts(now)
+    query = (
+        scope.where(select(bucket, *[e.label(n) for n, e in exprs.items()]).select_from(T))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    out = []
+    for row in await session.execute(query):
+        counted = {n: int(getattr(row, n) or 0) for n in exprs}
+        rates = formulas.rates(counted)
+        out.append(
+            {
+                "period": str(row.bucket)[:10],
+                "counts": counted,
+                "rates": {
+                    k: rates[k]
+                    for k in ("completion", "on_time_completion", "on_time_signing", "satisfaction")
+                },
+            }
+        )
+    return out
