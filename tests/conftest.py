@@ -108,10 +108,15 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
         shutil.copy(template, data_dir / "hotline.db")
-        yield Settings(data_dir=data_dir, sweeper={"enabled": False})
+        yield Settings(data_dir=data_dir, sweeper={"enabled": False}, webhooks={"enabled": False})
         return
     url = request.getfixturevalue("postgres_url")
-    yield Settings(data_dir=data_dir, database={"url": url}, sweeper={"enabled": False})
+    yield Settings(
+        data_dir=data_dir,
+        database={"url": url},
+        sweeper={"enabled": False},
+        webhooks={"enabled": False},
+    )
     _run(_truncate(url))
 
 

@@ -10,6 +10,7 @@ from hotline.ops.prometheus import router as prometheus
 from hotline.org.endpoints import router as organisation
 from hotline.sla.endpoints import router as clocks
 from hotline.ticket.endpoints import router as tickets
+from hotline.webhook.endpoints import router as webhooks
 from hotline.workflow.endpoints import router as workflow
 
 router = APIRouter()
@@ -21,4 +22,5 @@ router.include_router(workflow)
 router.include_router(escalation)
 router.include_router(clocks)
 router.include_router(metrics)
+router.include_router(webhooks)
 router.include_router(audit)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -22,6 +23,7 @@ from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules, sweeper
 from hotline.sla.calendar import WorkCalendar
+from hotline.webhook import delivery
 from hotline.workflow import notify
 
 # Adds or overrides years of the official calendar (see docs/clocks.md).
@@ -50,24 +52,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.calendar = WorkCalendar.load(county_zone(), settings.data_dir / CALENDAR_FILE)
         await notify.hub.start(settings.database_url, app.state.sessionmaker)
         sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
-        sweeping = None
+        # The one outbound HTTP client (webhooks); tests swap in a MockTransport.
+        app.state.http = httpx.AsyncClient(follow_redirects=False)
+        loops = []
         if settings.sweeper.enabled:
-            sweeping = asyncio.create_task(
-                sweeper.loop(
-                    engine,
-                    app.state.sessionmaker,
-                    app.state.routing,
-                    interval=settings.sweeper.interval,
-                    share=settings.sweeper.remind_share,
+            loops.append(
+                asyncio.create_task(
+                    sweeper.loop(
+                        engine,
+                        app.state.sessionmaker,
+                        app.state.routing,
+                        interval=settings.sweeper.interval,
+                        share=settings.sweeper.remind_share,
+                    )
+                )
+            )
+        if settings.webhooks.enabled:
+            loops.append(
+                asyncio.create_task(
+                    delivery.loop(
+                        app.state.sessionmaker,
+                        app.state.http,
+                        interval=settings.webhooks.interval,
+                        answer_within=settings.webhooks.timeout,
+                    )
                 )
             )
         try:
             yield
         finally:
-            if sweeping is not None:
-                sweeping.cancel()
+            for task in loops:
+                task.cancel()
+            for task in loops:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeping
+                    await task
+            await app.state.http.aclose()
             await notify.hub.stop()
             await engine.dispose()
 

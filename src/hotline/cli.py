@@ -292,6 +292,37 @@ async def _sweep(settings: Settings, at: Any) -> Any:
         await engine.dispose()
 
 
+webhooks_app = typer.Typer(help="Webhooks: deliver the outbox.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None
+) -> None:
+    """Deliver every webhook message that is due now (what `hotline serve` does each second)."""
+    settings = settings_for(data_dir, database_url)
+    _migrate(settings)
+    attempts = asyncio.run(_deliver(settings))
+    console.print(f"{attempts} delivery attempt(s)")
+
+
+async def _deliver(settings: Settings) -> int:
+    import httpx
+
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.webhook import delivery
+
+    engine = create_engine(settings)
+    try:
+        async with httpx.AsyncClient() as client:
+            return await delivery.drain(
+                create_sessionmaker(engine), client, answer_within=settings.webhooks.timeout
+            )
+    finally:
+        await engine.dispose()
+
+
 calendar_app = typer.Typer(
     help="China's working-day calendar as the service sees it.", no_args_is_help=True
 )

@@ -51,6 +51,14 @@ class SweeperSettings(BaseModel):
     remind_share: float = Field(default=0.8, gt=0, lt=1)
 
 
+class WebhookSettings(BaseModel):
+    # `hotline serve` delivers the outbox every `interval` seconds.
+    enabled: bool = True
+    interval: float = Field(default=1.0, gt=0)
+    # Seconds a receiver may take to answer one delivery.
+    timeout: float = Field(default=10.0, gt=0)
+
+
 class CountySettings(BaseModel):
     timezone: str = "Asia/Shanghai"
     name: str = "法库县"
@@ -67,6 +75,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     county: CountySettings = CountySettings()
     sweeper: SweeperSettings = SweeperSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     max_body_bytes: int = 64 * 1024
     # County files (POST /v1/grids/import) are larger; bigger ones go through the CLI.
     max_import_bytes: int = 64 * 1024 * 1024

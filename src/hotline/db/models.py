@@ -7,6 +7,7 @@ from hotline.hotspot import models as hotspot_models
 from hotline.org import models as org_models
 from hotline.sla import models as sla_models
 from hotline.ticket import models as ticket_models
+from hotline.webhook import models as webhook_models
 from hotline.workflow import models as workflow_models
 
 metadata = Base.metadata
@@ -19,5 +20,6 @@ __all__ = [
     "org_models",
     "sla_models",
     "ticket_models",
+    "webhook_models",
     "workflow_models",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
 from hotline.ticket.models import Ticket, TicketEvent
+from hotline.webhook import outbox
 
 
 def record(
@@ -34,4 +35,5 @@ def record(
         details=details or {},
     )
     session.add(event)
+    outbox.queue(session, ticket, event)
     return event

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db.session import after_commit
 from hotline.ticket.models import Ticket
+from hotline.webhook import outbox
 from hotline.workflow import notify
 from hotline.workflow.models import ChangeCounter
 
@@ -49,6 +50,7 @@ async def stamp(session: AsyncSession, ticket: Ticket, extra: Iterable[str] = ()
 
     Call it last in the transaction, after every other write: see the module docstring.
     """
+    await outbox.write(session)
     ticket.change_seq = await next_seq(session)
     await wake(session, keys_for(ticket) | set(extra))
     return ticket.change_seq
@@ -69,6 +71,7 @@ async def wake(session: AsyncSession, keys: set[str]) -> None:
 async def stamp_many(session: AsyncSession, tickets: list[Ticket]) -> None:
     """Consecutive change numbers for a batch, taken in one statement at its end (the sweeper:
     the counter stays locked only from here to the commit)."""
+    await outbox.write(session)
     if not tickets:
         return
     result = await session.execute(

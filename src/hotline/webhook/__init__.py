@@ -1,0 +1,1 @@
+"""Webhooks: signed event notifications through a transactional outbox (DESIGN.md §9)."""

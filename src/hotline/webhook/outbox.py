@@ -1,0 +1,122 @@
+"""Turning ticket events into outbox rows, in the transaction that made them: a rolled-back
+change sends nothing, a committed one is delivered at least once.
+
+Payloads name the ticket, its number, state, unit, grid, assignee id and deadlines; never a
+caller's name or phone (DESIGN.md §8).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.kit.clock import utcnow
+from hotline.ticket.models import Ticket, TicketEvent
+from hotline.webhook.models import Delivery, Webhook
+
+# ticket event action → webhook event type
+TYPES = {
+    "created": "ticket.created",
+    "dispatched": "ticket.dispatched",
+    "return_approved": "ticket.dispatched",
+    "ruled": "ticket.ruled",
+    "signed": "ticket.signed",
+    "whistled": "ticket.whistled",
+    "reported_in": "ticket.reported_in",
+    "replied": "ticket.replied",
+    "overdue": "ticket.overdue",
+    "escalated": "ticket.escalated",
+    "arbitration": "ticket.arbitration",
+    "reworked": "ticket.reworked",
+    "closed": "ticket.closed",
+    "answered": "ticket.closed",
+    "merged": "ticket.closed",
+}
+EVENT_TYPES = sorted({*TYPES.values(), "cluster.found", "webhook.ping"})
+PENDING = "hotline.outbox"
+
+
+def queue(session: AsyncSession, ticket: Ticket, event: TicketEvent) -> None:
+    """Remember an event for ``write`` (events are recorded synchronously)."""
+    if event.action in TYPES:
+        session.info.setdefault(PENDING, []).append((ticket, event))
+
+
+def ticket_payload(ticket: Ticket) -> dict[str, Any]:
+    def at(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "state": ticket.status,
+        "unit_code": ticket.unit_code,
+        "grid_code": ticket.grid_code,
+        "assignee_id": ticket.assignee_id,
+        "category": ticket.category_code,
+        "urgency": ticket.urgency,
+        "line": ticket.line,
+        "escalation_level": ticket.escalation_level,
+        "deadlines": {
+            "sign_due_at": at(ticket.sign_due_at),
+            "reply_due_at": at(ticket.reply_due_at),
+            "callback_due_at": at(ticket.callback_due_at),
+        },
+    }
+
+
+async def _subscribers(session: AsyncSession) -> list[tuple[int, set[str]]]:
+    cache = session.info.get("hotline.webhooks")
+    if cache is None:
+        rows = await session.execute(select(Webhook.id, Webhook.event_types).where(Webhook.active))
+        cache = [(wid, set(types)) for wid, types in rows]
+        session.info["hotline.webhooks"] = cache
+    return cache
+
+
+def message(event_type: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": now.isoformat(), "data": data}
+
+
+def add(
+    session: AsyncSession, webhook_id: int, event_type: str, payload: dict[str, Any], now: datetime
+) -> Delivery:
+    delivery = Delivery(
+        webhook_id=webhook_id,
+        msg_id=f"msg_{uuid.uuid4().hex}",
+        event_type=event_type,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    return delivery
+
+
+async def write(session: AsyncSession) -> None:
+    """Outbox rows for the events queued in this transaction (call before the commit)."""
+    now = utcnow()
+    pending: list[tuple[Ticket, TicketEvent]] = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    subscribers = await _subscribers(session)
+    for ticket, event in pending:
+        event_type = TYPES[event.action]
+        for webhook_id, types in subscribers:
+            if event_type in types:
+                data = {
+                    "ticket": ticket_payload(ticket),
+                    "event": {
+                        "action": event.action,
+                        "at": event.at.isoformat(),
+                        "from_state": event.from_status,
+                        "to_state": event.to_status,
+                    },
+                }
+                add(session, webhook_id, event_type, message(event_type, data, now), now)

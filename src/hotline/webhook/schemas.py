@@ -1,0 +1,71 @@
+"""Webhook payloads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from hotline.ticket.schemas import LocalTime
+from hotline.webhook.outbox import EVENT_TYPES
+
+EventTypes = Annotated[
+    list[str],
+    Field(
+        min_length=1, max_length=len(EVENT_TYPES), description=f"Any of: {', '.join(EVENT_TYPES)}"
+    ),
+]
+
+
+def _known(types: list[str]) -> list[str]:
+    unknown = sorted(set(types) - set(EVENT_TYPES))
+    if unknown:
+        raise ValueError(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}")
+    return sorted(set(types))
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl
+    event_types: EventTypes
+    description: str = Field(default="", max_length=500)
+
+    _types = field_validator("event_types")(classmethod(lambda cls, v: _known(v)))
+
+
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl | None = None
+    event_types: EventTypes | None = None
+    description: str | None = Field(default=None, max_length=500)
+    active: bool | None = Field(default=None, description="true re-enables a disabled endpoint")
+
+    _types = field_validator("event_types")(
+        classmethod(lambda cls, v: None if v is None else _known(v))
+    )
+
+
+class WebhookRead(BaseModel):
+    id: int
+    url: str
+    event_types: list[str]
+    description: str
+    active: bool
+    disabled_reason: str | None
+    failing_since: LocalTime | None
+    created_at: LocalTime
+    secret: str | None = Field(default=None, description="Only in the answer that creates it")
+
+
+class DeliveryRead(BaseModel):
+    id: int
+    msg_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: LocalTime
+    last_status_code: int | None
+    last_error: str | None
+    created_at: LocalTime
+    delivered_at: LocalTime | None
+    payload: dict[str, Any]
