@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from hotline.audit.endpoints import router as audit
 from hotline.escalation.endpoints import router as escalation
 from hotline.health.endpoints import router as health
+from hotline.hotspot.endpoints import router as hotspots
 from hotline.metrics.endpoints import router as metrics
 from hotline.ops.prometheus import router as prometheus
 from hotline.org.endpoints import router as organisation
@@ -22,5 +23,6 @@ router.include_router(workflow)
 router.include_router(escalation)
 router.include_router(clocks)
 router.include_router(metrics)
+router.include_router(hotspots)
 router.include_router(webhooks)
 router.include_router(audit)

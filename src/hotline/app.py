@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         app.state.routing,
                         interval=settings.sweeper.interval,
                         share=settings.sweeper.remind_share,
+                        hotspot_interval=settings.sweeper.hotspot_interval,
                     )
                 )
             )

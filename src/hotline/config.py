@@ -49,6 +49,8 @@ class SweeperSettings(BaseModel):
     interval: float = Field(default=30.0, gt=0)
     # A reminder goes out once this share of a clock has run.
     remind_share: float = Field(default=0.8, gt=0, lt=1)
+    # The hot-spot detector runs after a sweep at most this often (seconds).
+    hotspot_interval: float = Field(default=600.0, gt=0)
 
 
 class WebhookSettings(BaseModel):

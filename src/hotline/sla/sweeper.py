@@ -231,9 +231,19 @@ async def loop(
     *,
     interval: float,
     share: float,
+    hotspot_interval: float = 600.0,
 ) -> None:
-    """Sweep every ``interval`` seconds until cancelled; one process at a time on PostgreSQL."""
+    """Sweep every ``interval`` seconds until cancelled; one process at a time on PostgreSQL.
+    The hot-spot detector runs after a pass at most every ``hotspot_interval`` seconds."""
     postgres = engine.dialect.name == "postgresql"
+    detected = [0.0]
+
+    async def work() -> None:
+        _log(await sweep(maker, routing, share=share))
+        if time.monotonic() - detected[0] >= hotspot_interval:
+            detected[0] = time.monotonic()
+            await _detect(maker)
+
     while True:
         try:
             if postgres:
@@ -243,15 +253,14 @@ async def loop(
                     )
                     if got:
                         try:
-                            report = await sweep(maker, routing, share=share)
+                            await work()
                         finally:
                             await conn.execute(
                                 text("SELECT pg_advisory_unlock(:k)"), {"k": LOOP_LOCK}
                             )
                             await conn.commit()
-                        _log(report)
             else:
-                _log(await sweep(maker, routing, share=share))
+                await work()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be down: log, and try again next tick
@@ -276,3 +285,12 @@ def _log(report: Report) -> None:
             report.escalated,
             report.seconds,
         )
+
+
+async def _detect(maker: async_sessionmaker[AsyncSession]) -> None:
+    from hotline.hotspot import service as hotspots
+
+    async with unit_of_work(maker) as session:
+        result = await hotspots.detect(session, now=utcnow())
+    if result.created or result.updated:
+        log.info("hot spots: %d new, %d updated", result.created, result.updated)

@@ -1,0 +1,168 @@
+"""HTTP for hot spots (类案)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from hotline.auth.dependencies import require
+from hotline.auth.roles import CENTRE, Role
+from hotline.auth.service import Principal
+from hotline.db.session import ReadSession, Session
+from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
+from hotline.hotspot import service
+from hotline.hotspot.models import Cluster
+from hotline.kit.clock import utcnow
+from hotline.ticket.schemas import Code, LocalTime
+
+router = APIRouter(prefix="/v1/clusters", tags=["hot spots"])
+Reader = Annotated[Principal, Depends(require(Role.viewer, *CENTRE))]
+Handler = Annotated[Principal, Depends(require(Role.dispatcher, Role.admin))]
+PROBLEMS = responses(Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable)
+
+
+class ClusterRead(BaseModel):
+    id: int
+    category: str
+    place: str
+    status: str
+    size: int
+    first_seen: LocalTime
+    last_seen: LocalTime
+    keywords: list[str]
+    trend: list[int] = Field(description="Tickets per week over the window, oldest first")
+    lead_unit: str | None
+    standard: str
+    rule_id: int | None
+    members: list[dict[str, Any]] = Field(description="Ticket ids, numbers and states only")
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lead_unit: Code
+    standard: str = Field(min_length=1, max_length=2000, description="处置规范")
+    add_rule: bool = False
+
+
+class RuleIO(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_size: int = Field(ge=2, le=1000)
+    window_days: int = Field(ge=1, le=365)
+    threshold: float = Field(gt=0, le=1)
+
+
+class DetectionOut(BaseModel):
+    found: int
+    created: int
+    updated: int
+
+
+def _read(c: Cluster, members: list[dict[str, Any]]) -> ClusterRead:
+    return ClusterRead(
+        id=c.id,
+        category=c.category_code,
+        place=c.place_code,
+        status=c.status,
+        size=c.size,
+        first_seen=c.first_seen,
+        last_seen=c.last_seen,
+        keywords=c.keywords,
+        trend=c.trend,
+        lead_unit=c.lead_unit_code,
+        standard=c.standard,
+        rule_id=c.rule_id,
+        members=members,
+    )
+
+
+@router.get(
+    "",
+    response_model=list[ClusterRead],
+    responses=PROBLEMS,
+    summary="Hot spots: the same category in the same place, again and again",
+)
+async def list_clusters(
+    session: ReadSession,
+    principal: Reader,
+    status: Annotated[str | None, Query(pattern="^(open|assigned|closed)$")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    place: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ClusterRead]:
+    query = select(Cluster)
+    for column, value in (
+        (Cluster.status, status),
+        (Cluster.category_code, category),
+        (Cluster.place_code, place),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    rows = list(await session.scalars(query.order_by(Cluster.last_seen.desc()).limit(limit)))
+    members = await service.members(session, [c.id for c in rows])
+    return [_read(c, members.get(c.id, [])) for c in rows]
+
+
+@router.post(
+    "/detect",
+    response_model=DetectionOut,
+    responses=PROBLEMS,
+    summary="Run the detector now (the sweeper also runs it)",
+)
+async def detect(session: Session, principal: Handler) -> DetectionOut:
+    result = await service.detect(session, now=utcnow())
+    return DetectionOut(found=result.found, created=result.created, updated=result.updated)
+
+
+@router.get(
+    "/rule",
+    response_model=RuleIO,
+    responses=PROBLEMS,
+    summary="The detector's rule: K similar tickets in W days",
+)
+async def get_rule(session: ReadSession, principal: Reader) -> RuleIO:
+    r = await service.rule(session)
+    return RuleIO(min_size=r.min_size, window_days=r.window_days, threshold=r.threshold)
+
+
+@router.put("/rule", response_model=RuleIO, responses=PROBLEMS, summary="Change the rule (admin)")
+async def put_rule(
+    data: RuleIO, session: Session, principal: Annotated[Principal, Depends(require(Role.admin))]
+) -> RuleIO:
+    r = await service.rule(session)
+    r.min_size, r.window_days, r.threshold = data.min_size, data.window_days, data.threshold
+    r.updated_at = utcnow()
+    return data
+
+
+@router.post(
+    "/{cluster_id}/assign",
+    response_model=ClusterRead,
+    responses=PROBLEMS,
+    summary="Give a hot spot a lead unit and a handling standard (处置规范)",
+)
+async def assign(
+    cluster_id: int, data: AssignIn, session: Session, principal: Handler
+) -> ClusterRead:
+    found = await service.assign(
+        session,
+        await service.get(session, cluster_id),
+        lead_unit=data.lead_unit,
+        standard=data.standard,
+        add_rule=data.add_rule,
+        now=utcnow(),
+    )
+    return _read(found, (await service.members(session, [found.id])).get(found.id, []))
+
+
+@router.post(
+    "/{cluster_id}/close",
+    response_model=ClusterRead,
+    responses=PROBLEMS,
+    summary="Close a hot spot",
+)
+async def close(cluster_id: int, session: Session, principal: Handler) -> ClusterRead:
+    found = await service.close(session, await service.get(session, cluster_id), now=utcnow())
+    return _read(found, (await service.members(session, [found.id])).get(found.id, []))
