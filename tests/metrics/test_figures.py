@@ -171,6 +171,10 @@ EXPECTED_COUNTS = {
     "escalated": 1,
     "ruled": 0,
     "supervised": 1,
+    "escalated_to_1": 1,
+    "escalated_to_2": 0,
+    "escalated_to_3": 0,
+    "escalated_to_4": 0,
 }
 EXPECTED_RATES = {
     "completion": (4, 5),

@@ -72,20 +72,37 @@ def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[A
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-async def _duration(
-    session: AsyncSession, scope: Scope, later: Any, earlier: Any
-) -> dict[str, float | None]:
-    """Average and 90th percentile, in minutes, over tickets that have both instants."""
-    seconds = _seconds(session, later, earlier)
-    done = and_(later.is_not(None), earlier.is_not(None))
+def _minutes(value: Any) -> float | None:
+    return round(float(value) / 60, 1) if value is not None else None
+
+
+async def _durations(session: AsyncSession, scope: Scope) -> dict[str, dict[str, float | None]]:
+    """Average and 90th percentile (nearest rank), in minutes, of time to sign and to close,
+    over the tickets that have both instants."""
+    pairs = {
+        "time_to_sign": (T.signed_at, T.dispatched_at),
+        "time_to_close": (T.closed_at, T.created_at),
+    }
+    out: dict[str, dict[str, float | None]] = {}
     if session.get_bind().dialect.name == "postgresql":
-        query = scope.where(
-            select(func.avg(seconds), func.percentile_disc(0.9).within_group(seconds))
-            .select_from(T)
-            .where(done)
-        )
-        avg, p90 = (await session.execute(query)).one()
-    else:
+        columns = []
+        for later, earlier in pairs.values():
+            seconds = _seconds(session, later, earlier)
+            done = and_(later.is_not(None), earlier.is_not(None))
+            columns += [
+                func.avg(seconds).filter(done),
+                func.percentile_disc(0.9).within_group(seconds).filter(done),
+            ]
+        row = (await session.execute(scope.where(select(*columns).select_from(T)))).one()
+        for n, name in enumerate(pairs):
+            out[name] = {
+                "avg_minutes": _minutes(row[2 * n]),
+                "p90_minutes": _minutes(row[2 * n + 1]),
+            }
+        return out
+    for name, (later, earlier) in pairs.items():
+        seconds = _seconds(session, later, earlier)
+        done = and_(later.is_not(None), earlier.is_not(None))
         avg, n = (
             await session.execute(
                 scope.where(select(func.avg(seconds), func.count()).select_from(T).where(done))
@@ -93,7 +110,7 @@ async def _duration(
         ).one()
         p90 = None
         if n:
-            # The nearest-rank 90th percentile, as percentile_disc on PostgreSQL.
+            # Nearest rank, as percentile_disc on PostgreSQL.
             rank = max(math.ceil(0.9 * n) - 1, 0)
             p90 = await session.scalar(
                 scope.where(select(seconds).select_from(T).where(done))
@@ -101,10 +118,8 @@ async def _duration(
                 .offset(rank)
                 .limit(1)
             )
-    return {
-        "avg_minutes": round(float(avg) / 60, 1) if avg is not None else None,
-        "p90_minutes": round(float(p90) / 60, 1) if p90 is not None else None,
-    }
+        out[name] = {"avg_minutes": _minutes(avg), "p90_minutes": _minutes(p90)}
+    return out
 
 
 async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[str, Any]:
@@ -123,14 +138,6 @@ async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[st
             )
         )
     ).one()
-    levels = await session.execute(
-        scope.where(
-            select(T.escalation_level, func.count())
-            .select_from(T)
-            .where(T.escalation_level > 0)
-            .group_by(T.escalation_level)
-        )
-    )
     clusters = (
         await session.execute(
             select(func.count(func.distinct(Cluster.id)), func.count(ClusterMember.ticket_id))
@@ -152,10 +159,13 @@ async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[st
     return {
         "counts": counted,
         "rates": formulas.rates(counted),
-        "time_to_sign": await _duration(session, scope, T.signed_at, T.dispatched_at),
-        "time_to_close": await _duration(session, scope, T.closed_at, T.created_at),
+        **await _durations(session, scope),
         "whistles": {"summoned": summoned, "report_in_on_time": report_in},
-        "escalations_by_level": {str(row[0]): int(row[1]) for row in levels},
+        "escalations_by_level": {
+            str(level): counted[f"escalated_to_{level}"]
+            for level in (1, 2, 3, 4)
+            if counted[f"escalated_to_{level}"]
+        },
         "clusters": {"open": int(clusters[0] or 0), "tickets": int(clusters[1] or 0)},
     }
 
