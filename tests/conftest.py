@@ -96,6 +96,16 @@ async def _truncate(url: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle() -> Iterator[None]:
+    """Bad-key counts are per process: one test's failures must not refuse the next test."""
+    from hotline.auth import throttle
+
+    throttle._failures.clear()
+    yield
+    throttle._failures.clear()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hotline.auth import throttle
 from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal, authenticate
 from hotline.db.session import unit_of_work
-from hotline.errors import Forbidden, Unauthenticated
+from hotline.errors import Forbidden, TooManyRequests, Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer hl_…`")
 
@@ -22,9 +23,19 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send an API key as `Authorization: Bearer <key>`")
-    # Its own short read: a request that waits (long polling) must not hold a transaction.
-    async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
-        return await authenticate(session, credentials.credentials)
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.blocked(address)
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many bad keys from {address}; retry in {wait:.0f} s", retry_after=round(wait) + 1
+        )
+    try:
+        # Its own short read: a request that waits (long polling) must not hold a transaction.
+        async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
+            return await authenticate(session, credentials.credentials)
+    except Unauthenticated:
+        throttle.failed(address)
+        raise
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
