@@ -185,3 +185,22 @@ class TestCalendarAndSweep:
         )
         assert r.exit_code == 0, r.output
         assert "0 overdue" in r.output
+
+
+@pytest.mark.slow
+def test_demo_into_a_database_that_has_it_mints_new_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_DATABASE__URL"] = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = tmp_path / "one"
+    second = tmp_path / "two"
+    for data_dir in (first, second):
+        subprocess.run(
+            [sys.executable, "-m", "hotline", "demo", "--data-dir", str(data_dir)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    one = json.loads((first / "demo-keys.json").read_text())
+    two = json.loads((second / "demo-keys.json").read_text())
+    assert [(p["name"], p["role"]) for p in one] == [(p["name"], p["role"]) for p in two]
+    assert one[0]["key"] != two[0]["key"]

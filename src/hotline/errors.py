@@ -135,6 +135,17 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        text = str(exc.orig).lower()
+        if "deadlock detected" in text or "could not serialize" in text:
+            # Two requests crossed (e.g. two merges in opposite directions): nothing was
+            # written; the client may simply retry.
+            return problem(
+                409,
+                "conflict",
+                Conflict.title,
+                "A concurrent change got in the way; retry",
+                request.url.path,
+            )
         if not exc.connection_invalidated and not _is_unavailable(exc):
             raise exc
         log.warning("database unavailable: %s", exc.orig)

@@ -26,6 +26,7 @@ from hotline.demo import people
 from hotline.demo.county import CONFIRMATION_GROUP, DEPARTMENTS, demo_county
 from hotline.kit.clock import utcnow
 from hotline.org import catalogue, staff, units
+from hotline.org.models import Staff, Unit
 from hotline.org.schemas import RuleCreate, StaffCreate, StaffRole, UnitCreate, UnitKind
 
 DEMO_KEYS_FILE = "demo-keys.json"
@@ -150,6 +151,21 @@ async def _key(
     return {"name": name, "role": role.value, "unit": unit, "staff_id": staff_id, "key": minted.key}
 
 
+async def _rekey(session: AsyncSession) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = []
+    for name, role in CENTRE_PEOPLE:
+        minted = await create_key(session, name=name, role=role)
+        listed.append({"name": name, "role": role.value, "unit": None, "key": minted.key})
+    people_rows = await session.scalars(
+        select(Staff).where(Staff.role.in_(("worker", "member"))).order_by(Staff.id)
+    )
+    for person in people_rows:
+        listed.append(
+            await _key(session, person.name, Role(person.role), person.unit_code, person.id)
+        )
+    return listed
+
+
 def _write_keys(path: Path, listed: list[dict[str, Any]]) -> None:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -167,8 +183,13 @@ async def load_into(session: AsyncSession, path: Path) -> bool:
     if await _already_loaded(session, path):
         return False
     now = utcnow()
-    grids = await _organisation(session, now)
-    listed = await _people(session, grids, now)
+    if await session.get(Unit, COUNTY_CODE) is not None:
+        # The database has the demo but this data directory lost its keys: new keys for the
+        # same people (keys are stored hashed and cannot be recovered).
+        listed = await _rekey(session)
+    else:
+        grids = await _organisation(session, now)
+        listed = await _people(session, grids, now)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_keys(path, listed)
     return True
