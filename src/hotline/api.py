@@ -3,10 +3,12 @@
 from fastapi import APIRouter
 
 from hotline.audit.endpoints import router as audit
+from hotline.dashboard.endpoints import router as dashboard
 from hotline.escalation.endpoints import router as escalation
 from hotline.health.endpoints import router as health
 from hotline.hotspot.endpoints import router as hotspots
 from hotline.metrics.endpoints import router as metrics
+from hotline.open311.endpoints import router as open311
 from hotline.ops.prometheus import router as prometheus
 from hotline.org.endpoints import router as organisation
 from hotline.sla.endpoints import router as clocks
@@ -26,3 +28,5 @@ router.include_router(metrics)
 router.include_router(hotspots)
 router.include_router(webhooks)
 router.include_router(audit)
+router.include_router(open311)
+router.include_router(dashboard)

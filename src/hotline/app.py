@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 
 import hotline
 from hotline.api import router
+from hotline.auth import throttle
 from hotline.config import Settings, get_settings
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.calendar = WorkCalendar.load(county_zone(), settings.data_dir / CALENDAR_FILE)
         await notify.hub.start(settings.database_url, app.state.sessionmaker)
         sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
+        throttle.LIMIT = settings.security.bad_key_limit
         # The one outbound HTTP client (webhooks); tests swap in a MockTransport.
         app.state.http = httpx.AsyncClient(follow_redirects=False)
         loops = []
@@ -154,6 +156,23 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             answers = operation.get("responses", {})
+            if "401" in answers:
+                # Every authenticated operation: repeated bad keys, and a database away.
+                answers.setdefault(
+                    "429",
+                    {
+                        "description": "Too many bad keys from this address; see Retry-After",
+                        "content": problem_content,
+                    },
+                )
+            if "422" in answers or "401" in answers:
+                answers.setdefault(
+                    "503",
+                    {
+                        "description": "The database is unreachable or busy; retry",
+                        "content": problem_content,
+                    },
+                )
             if "422" in answers:
                 answers["422"] = {
                     "description": "Invalid input; `errors` names each field",

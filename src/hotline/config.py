@@ -41,6 +41,8 @@ class SecuritySettings(BaseModel):
     # Keys the hash of callers' phones used for repeat detection (DESIGN.md §8). Empty: a random
     # key is generated once and kept in the data directory.
     phone_hash_key: SecretStr = SecretStr("")
+    # Bad keys from one client address within a minute before it is refused (429).
+    bad_key_limit: int = Field(default=20, ge=1)
 
 
 class SweeperSettings(BaseModel):

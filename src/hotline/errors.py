@@ -126,16 +126,43 @@ def install_handlers(app: FastAPI) -> None:
             errors=errors,
         )
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return problem(
+            422, "out_of_range", "Invalid request", "A number is out of range", request.url.path
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8, not JSON): a 422 like any
+            # other malformed payload.
+            return problem(
+                422,
+                "validation_error",
+                "Invalid request",
+                f"Malformed body: {exc.detail}",
+                request.url.path,
+                field="body",
+            )
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
+        response = problem(
+            exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path
+        )
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed(request)
+        return response
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
         text = str(exc.orig).lower()
+        if isinstance(exc.orig, OverflowError) or "out of range" in text or "too large" in text:
+            return problem(
+                422, "out_of_range", "Invalid request", "A number is out of range", request.url.path
+            )
         if "deadlock detected" in text or "could not serialize" in text:
             # Two requests crossed (e.g. two merges in opposite directions): nothing was
             # written; the client may simply retry.
@@ -168,6 +195,18 @@ def install_handlers(app: FastAPI) -> None:
             "The database did not answer in time",
             request.url.path,
         )
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def _is_unavailable(exc: DBAPIError) -> bool:

@@ -90,11 +90,28 @@ class Interval(StrEnum):
 Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day(value: str | None, field: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise Unprocessable(f"`{field}` is not a date (YYYY-MM-DD)", field=field) from exc
+
+
 def scope(
     from_: Annotated[
-        date | None, Query(alias="from", description="First day (default: the first of this month)")
+        str | None,
+        Query(
+            alias="from",
+            pattern=DAY,
+            description="First day, YYYY-MM-DD (default: the first of this month)",
+        ),
     ] = None,
-    to: Annotated[date | None, Query(description="Last day, included (default: today)")] = None,
+    to: Annotated[
+        str | None, Query(pattern=DAY, description="Last day, included (default: today)")
+    ] = None,
     township: Code = None,
     village: Code = None,
     grid: Code = None,
@@ -105,12 +122,10 @@ def scope(
     urgency: Code = None,
 ) -> service.Scope:
     today = utcnow().astimezone(county_zone()).date()
-    last = to or today
-    first = from_ or last.replace(day=1)
+    last = _day(to, "to") or today
+    first = _day(from_, "from") or last.replace(day=1)
     if first > last:
         raise Unprocessable("`from` is after `to`", field="from")
-    if last - first > timedelta(days=3660):
-        raise Unprocessable("At most ten years at once", field="from")
     filters = {
         "township": township,
         "village": village,

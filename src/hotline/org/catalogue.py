@@ -76,15 +76,16 @@ async def update_rule(
     changes = data.model_dump(exclude_unset=True, mode="json")
     if "category" in changes:
         changes["category_code"] = changes.pop("category")
+    after = {
+        "category": changes.get("category_code", rule.category_code),
+        "line": changes.get("line", rule.line),
+        "area_code": changes.get("area_code", rule.area_code),
+        "unit_code": changes.get("unit_code", rule.unit_code),
+    }
+    # Checked before anything is assigned: a query would flush a half-changed rule.
+    await _check(session, **after)
     for name, value in changes.items():
         setattr(rule, name, value)
-    await _check(
-        session,
-        category=rule.category_code,
-        line=rule.line,
-        area_code=rule.area_code,
-        unit_code=rule.unit_code,
-    )
     rule.updated_at = now
     await session.flush()
     await bump(session)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from hotline.kit.patch import refuse_nulls
 from hotline.ticket import phone as phones
 from hotline.ticket.schemas import Code, Line, LocalTime
 
@@ -51,6 +52,7 @@ class UnitCreate(Strict):
 
 
 class UnitUpdate(Strict):
+    _nulls = refuse_nulls({"name", "aliases", "active"})
     name: Name | None = None
     parent_code: Code | None = None
     aliases: Aliases | None = None
@@ -103,6 +105,7 @@ class GridCollection(BaseModel):
 
 
 class GridUpdate(Strict):
+    _nulls = refuse_nulls({"name", "aliases", "boundary"})
     name: Name | None = None
     aliases: Aliases | None = None
     boundary: Geometry | None = None
@@ -123,6 +126,7 @@ class StaffCreate(Strict):
 
 
 class StaffUpdate(Strict):
+    _nulls = refuse_nulls({"name", "unit_code", "active", "on_duty"})
     name: Name | None = None
     unit_code: Code | None = None
     phone: Annotated[str, Field(max_length=32)] | None = None
@@ -162,6 +166,7 @@ class RuleCreate(Strict):
 
 
 class RuleUpdate(Strict):
+    _nulls = refuse_nulls({"unit_code", "priority", "note", "active"})
     category: Code | None = None
     line: Line | None = None
     area_code: Code | None = None

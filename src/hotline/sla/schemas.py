@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.kit.patch import refuse_nulls
 from hotline.sla.policy import Clock, Unit
 from hotline.ticket.schemas import Code, Kind, Line, LocalTime, Urgency
 from hotline.workflow.schemas import WhistleLevel
@@ -24,6 +25,7 @@ class PolicyCreate(BaseModel):
 
 class PolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _nulls = refuse_nulls({"amount", "unit", "note", "active"})
     amount: int | None = Field(default=None, ge=1, le=100_000)
     unit: Unit | None = None
     note: str | None = Field(default=None, max_length=500)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -213,6 +214,16 @@ class EventRead(BaseModel):
     details: dict[str, Any]
 
 
+def _not_a_number(value: Any) -> Any:
+    # Query strings like "0.5" would otherwise parse as Unix timestamps.
+    if isinstance(value, str) and value.replace(".", "", 1).lstrip("-").isdigit():
+        raise ValueError("use ISO 8601 with an offset, e.g. 2026-11-26T08:00:00+08:00")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+
+
 class TicketFilters(BaseModel):
     status: Status | None = None
     kind: Kind | None = None
@@ -220,8 +231,8 @@ class TicketFilters(BaseModel):
     line: Line | None = None
     urgency: Urgency | None = None
     grid: Code | None = None
-    created_after: AwareDatetime | None = None
-    created_before: AwareDatetime | None = None
+    created_after: Instant | None = None
+    created_before: Instant | None = None
 
 
 class CategoryRead(BaseModel):

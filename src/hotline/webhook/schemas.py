@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
+from hotline.kit.patch import refuse_nulls
 from hotline.ticket.schemas import LocalTime
 from hotline.webhook.outbox import EVENT_TYPES
 
@@ -35,6 +36,7 @@ class WebhookCreate(BaseModel):
 
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _nulls = refuse_nulls({"url", "event_types", "description", "active"})
     url: AnyHttpUrl | None = None
     event_types: EventTypes | None = None
     description: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,210 @@
+"""Tickets as Open311 service requests: the queries and the mapping.
+
+What a public reader sees of a ticket: never the caller. Name, phone and email are not fields of
+a service request, and the free texts shown (the description, the reply) have the ticket's own
+callers' names and phones, and anything shaped like a mobile number, blanked out. Tickets whose
+caller asked for confidentiality (and reports 举报, confidential by default) are not shown at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.errors import NotFound
+from hotline.kit.clock import county_zone
+from hotline.open311.schemas import Open311ServiceRequest
+from hotline.org.models import Unit
+from hotline.ticket.models import Category, Ticket
+
+# The suffix intake appends to the text for a request's media_url (TicketCreate has no field).
+MEDIA_MARK = "附件 media_url: "
+_MEDIA = re.compile(r"(?:\A|\n\n)" + MEDIA_MARK + r"(https?://\S+)\Z")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+NAME_HIDDEN, PHONE_HIDDEN = "[姓名已隐藏]", "[电话已隐藏]"
+MAX_ID = 2**31 - 1  # ticket.id is a 32-bit integer; larger ids cannot exist
+
+CLOSE_REASONS = {
+    "resolved": "已解决 Resolved",
+    "answered": "已直接答复 Answered directly",
+    "merged": "已并单 Merged into another request",
+    "redirected": "已转其他渠道办理 Redirected to another channel",
+    "terminated": "已终止 Terminated",
+}
+
+
+async def check_jurisdiction(session: AsyncSession, jurisdiction_id: str | None) -> None:
+    """One endpoint, one county: its unit code (e.g. 210124) or nothing is accepted."""
+    if jurisdiction_id is None:
+        return
+    county = await session.scalar(
+        select(Unit.code).where(
+            Unit.code == jurisdiction_id, Unit.kind == "county", Unit.active.is_(True)
+        )
+    )
+    if county is None:
+        raise NotFound("jurisdiction_id was not found: this endpoint serves one county")
+
+
+def ticket_id(raw: str) -> int | None:
+    """The ticket id a service_request_id or token names, if it could name one."""
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """GET requests, parsed. ``ids`` overrides the rest, as the spec says."""
+
+    ids: list[int] | None = None
+    codes: list[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    closed: bool | None = None
+    updated_after: datetime | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+def _visible() -> Select[Ticket, str, str]:
+    """Tickets with their category's and owning unit's names (the unit's is None if unowned)."""
+    return (
+        select(Ticket, Category.name, Unit.name)
+        .join(Category, Category.code == Ticket.category_code)
+        .outerjoin(Unit, Unit.code == Ticket.unit_code)
+        .where(Ticket.caller_confidential.is_(False))
+    )
+
+
+async def requests(session: AsyncSession, filters: Filters) -> list[Open311ServiceRequest]:
+    """Newest first."""
+    query = _visible()
+    if filters.ids is not None:
+        query = query.where(Ticket.id.in_(filters.ids))
+    else:
+        if filters.codes is not None:
+            query = query.where(Ticket.category_code.in_(filters.codes))
+        if filters.start is not None:
+            query = query.where(Ticket.created_at >= filters.start)
+        if filters.end is not None:
+            query = query.where(Ticket.created_at <= filters.end)
+        if filters.closed is not None:
+            closed = Ticket.status == "closed"
+            query = query.where(closed if filters.closed else ~closed)
+        if filters.updated_after is not None:
+            query = query.where(Ticket.updated_at > filters.updated_after)
+        query = query.offset(filters.offset).limit(filters.limit)
+    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    rows = (await session.execute(query)).all()
+    return [present(ticket, name, unit) for ticket, name, unit in rows]
+
+
+async def request(session: AsyncSession, raw_id: str) -> Open311ServiceRequest:
+    return present(*await _one(session, raw_id))
+
+
+async def token(session: AsyncSession, raw_token: str) -> int:
+    """The service_request_id a token stands for: requests are realtime, so the ticket id."""
+    ticket, _, _ = await _one(session, raw_token)
+    return ticket.id
+
+
+async def _one(session: AsyncSession, raw_id: str) -> tuple[Ticket, str, str | None]:
+    number = ticket_id(raw_id)
+    row = None
+    if number is not None:
+        row = (await session.execute(_visible().where(Ticket.id == number))).first()
+    if row is None:
+        raise NotFound("No such service request")
+    ticket, name, unit = row
+    return ticket, name, unit
+
+
+def split_media(content: str) -> tuple[str, str | None]:
+    """The description and media_url intake folded into one text."""
+    match = _MEDIA.search(content)
+    if match is None:
+        return content, None
+    return content[: match.start()], match.group(1)
+
+
+def _callers(ticket: Ticket) -> Iterator[tuple[str | None, str | None]]:
+    yield ticket.caller_name, ticket.caller_phone
+    for extra in ticket.extra_callers or []:
+        yield extra.get("name"), extra.get("phone")
+
+
+def redact(text: str, ticket: Ticket) -> str:
+    """``text`` without the ticket's callers' names and phones or anything like a mobile."""
+    for name, phone in _callers(ticket):
+        if name and len(name) >= 2:
+            text = text.replace(name, NAME_HIDDEN)
+        if phone:
+            for form in {phone, phone.replace("-", "")}:
+                text = text.replace(form, PHONE_HIDDEN)
+    return _MOBILE.sub(PHONE_HIDDEN, text)
+
+
+def _local(at: datetime) -> str:
+    return f"{at.astimezone(county_zone()):%Y-%m-%d %H:%M}"
+
+
+def notice(ticket: Ticket, unit: str | None) -> str:
+    """What happens next, in Chinese and English: the owning unit and its next deadline."""
+    if ticket.status == "closed":
+        return "已办结。Closed."
+    if ticket.status == "triage" or unit is None:
+        return "已受理，等待派单。Received; awaiting dispatch."
+    if ticket.status == "arbitration":
+        return "正在确定责任单位。The responsible unit is being determined."
+    if ticket.status == "replied":
+        return f"{unit}已答复，等待回访。{unit} has replied; a callback follows."
+    if ticket.reply_due_at is not None:
+        due = _local(ticket.reply_due_at)
+        return f"由{unit}办理，{due}前答复。Handled by {unit}; reply due by {due}."
+    if ticket.sign_due_at is not None:
+        due = _local(ticket.sign_due_at)
+        return f"已派至{unit}，{due}前签收。Assigned to {unit}; to be accepted by {due}."
+    return f"由{unit}办理。Handled by {unit}."
+
+
+def status_notes(ticket: Ticket) -> str | None:
+    """The close reason and the owner's reply; never anything the caller said about themself."""
+    notes = []
+    if ticket.status == "closed" and ticket.close_reason:
+        notes.append(CLOSE_REASONS.get(ticket.close_reason, ticket.close_reason))
+    reply = ticket.reply or {}
+    if ticket.status in ("replied", "closed") and reply.get("text"):
+        notes.append(redact(str(reply["text"]), ticket))
+    return "；".join(notes) or None
+
+
+def present(ticket: Ticket, service_name: str, unit: str | None) -> Open311ServiceRequest:
+    description, media_url = split_media(ticket.content)
+    closed = ticket.status == "closed"
+    return Open311ServiceRequest(
+        service_request_id=str(ticket.id),
+        status="closed" if closed else "open",
+        status_notes=status_notes(ticket),
+        service_name=service_name,
+        service_code=ticket.category_code,
+        description=redact(description, ticket),
+        agency_responsible=unit,
+        service_notice=notice(ticket, unit),
+        requested_datetime=ticket.created_at,
+        updated_datetime=(ticket.closed_at or ticket.updated_at) if closed else ticket.updated_at,
+        expected_datetime=ticket.reply_due_at or ticket.sign_due_at,
+        address=ticket.address,
+        address_id=None,
+        zipcode=None,
+        lat=ticket.lat,
+        long=ticket.lon,
+        media_url=media_url,
+    )

@@ -1,0 +1,156 @@
+"""POST requests: a GeoReport form becomes a ``TicketCreate`` and goes through the intake of
+POST /v1/tickets (routing, clocks, idempotency, repeat detection), as the agent whose
+``api_key`` it carries.
+
+Where the spec and our model differ:
+- ``kind`` is ``help`` (求助): a 311 report asks for something to be put right.
+- The caller is ``last_name`` + ``first_name`` (family name first without a space when either is
+  not ASCII, "first last" otherwise) and ``phone``. ``email``, ``device_id``, ``account_id`` and
+  ``address_id`` are accepted and dropped: TicketCreate has no place for them, and personal data
+  we do not need we do not keep.
+- ``media_url`` is appended to the text as a last paragraph ``附件 media_url: URL``, which the
+  read side splits off again (``service.split_media``).
+- ``attribute[urgency]`` and ``attribute[line]`` are the ticket's urgency and line; any other
+  attribute is ignored.
+- Idempotency: the ``Idempotency-Key`` header, else the form field ``idempotency_key``.
+- ``description`` is required: a ticket without a text cannot be handled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.auth.roles import Role
+from hotline.auth.service import Principal, authenticate
+from hotline.db.session import unit_of_work
+from hotline.errors import Forbidden, Unprocessable
+from hotline.open311 import catalogue, service
+from hotline.open311.schemas import Open311Created, RequestForm
+from hotline.org.models import Unit
+from hotline.routing.state import RoutingCache
+from hotline.sla.calendar import WorkCalendar
+from hotline.ticket.intake import intake
+from hotline.ticket.schemas import Kind, TicketCreate
+
+FORM = "application/x-www-form-urlencoded"
+MAX_FIELDS = 100
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The form's fields over the query string's; blank counts as absent, the first of repeated
+    names wins."""
+    fields: dict[str, str] = {}
+    body = await request.body()
+    if body:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != FORM:
+            raise Unprocessable(f"Send the request as {FORM}", field="Content-Type")
+        try:
+            pairs = parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise Unprocessable(f"The body is not a UTF-8 {FORM} form") from None
+        for name, value in pairs:
+            fields.setdefault(name, value)
+    for name, value in request.query_params.multi_items():
+        fields.setdefault(name, value)
+    return {name: value for name, value in fields.items() if value.strip()}
+
+
+async def agent(maker: async_sessionmaker[AsyncSession], api_key: str | None) -> Principal:
+    """The agent the key belongs to; anything else is the spec's 403."""
+    if api_key is None:
+        raise Forbidden("api_key was not provided")
+    # Its own short read, as for a bearer key: the intake's transaction starts after it.
+    async with unit_of_work(maker, read_only=True) as session:
+        principal = await authenticate(session, api_key)
+    if principal.role is not Role.agent:
+        raise Forbidden("This api_key may not create requests: that needs an agent's key")
+    return principal
+
+
+def parse(fields: dict[str, str]) -> RequestForm:
+    try:
+        form = RequestForm.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    if (form.lat is None) != (form.long is None):
+        raise Unprocessable(
+            "lat and long are sent together", field="long" if form.long is None else "lat"
+        )
+    if form.lat is None and form.address_string is None and form.address_id is None:
+        raise Unprocessable(
+            "A location was not provided: lat and long, address_string or address_id"
+        )
+    if form.description is None:
+        raise Unprocessable("description was not provided")
+    return form
+
+
+def caller_name(first: str | None, last: str | None) -> str | None:
+    if first and last and not (first.isascii() and last.isascii()):
+        return last + first
+    return " ".join(part for part in (first, last) if part) or None
+
+
+def to_ticket(form: RequestForm) -> TicketCreate:
+    content = form.description or ""
+    if form.media_url:
+        content += f"\n\n{service.MEDIA_MARK}{form.media_url}"
+    caller = {"name": caller_name(form.first_name, form.last_name), "phone": form.phone}
+    location = {"lat": form.lat, "lon": form.long, "address": form.address_string}
+    try:
+        return TicketCreate.model_validate(
+            {
+                "kind": Kind.help,
+                "category": form.service_code,
+                "urgency": form.urgency,
+                "line": form.line,
+                "content": content,
+                "caller": {k: v for k, v in caller.items() if v is not None},
+                "location": {k: v for k, v in location.items() if v is not None},
+            }
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+async def submit(
+    session: AsyncSession,
+    form: RequestForm,
+    principal: Principal,
+    *,
+    idempotency_key: str | None,
+    phone_key: bytes,
+    routing: RoutingCache,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> tuple[Open311Created, bool]:
+    """The answer for the created (or, on a replay, the first) ticket, and whether replayed."""
+    await service.check_jurisdiction(session, form.jurisdiction_id)
+    await catalogue.definition(session, form.service_code)
+    result = await intake(
+        session,
+        to_ticket(form),
+        principal,
+        idempotency_key=idempotency_key or form.idempotency_key,
+        phone_key=phone_key,
+        routing=routing,
+        calendar=calendar,
+        now=now,
+    )
+    ticket = result.ticket
+    unit = await session.get(Unit, ticket.unit_code) if ticket.unit_code else None
+    created = Open311Created(
+        service_request_id=str(ticket.id),
+        service_notice=service.notice(ticket, unit.name if unit else None),
+        account_id=None,
+    )
+    return created, result.replayed
