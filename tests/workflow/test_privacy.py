@@ -364,11 +364,24 @@ class TestPiiReads:
             r = await client.get(f"/v1/{queue}", headers=dispatcher)
             assert r.status_code == 200
         reads = await pii_reads(client, demo)  # newest first
-        assert [(x["path"], x["ticket_ids"], x["actor_role"]) for x in reads] == [
+        queues = [x for x in reads if not x["path"].endswith("(action)")]
+        assert [(x["path"], x["ticket_ids"], x["actor_role"]) for x in queues] == [
             ("/v1/extensions", [longer["id"]], "dispatcher"),
             ("/v1/returns", [returned["id"]], "dispatcher"),
             ("/v1/triage", [waiting["id"]], "dispatcher"),
         ]
+
+    async def test_an_action_answer_with_a_full_phone_is_recorded(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        ticket = await post_ticket(client, demo)
+        await act(client, demo.headers("worker", GRID), ticket, "sign")
+        reads = await pii_reads(client, demo)
+        assert (reads[0]["path"], reads[0]["ticket_ids"], reads[0]["actor_role"]) == (
+            f"/v1/tickets/{ticket['id']} (action)",
+            [ticket["id"]],
+            "worker",
+        )
 
     async def test_only_the_admin_reads_the_record(
         self, client: httpx.AsyncClient, demo: Demo

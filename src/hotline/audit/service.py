@@ -52,6 +52,29 @@ async def record_reads(
         )
 
 
+def note(
+    session: AsyncSession,
+    principal: Principal,
+    path: str,
+    reads: Iterable[TicketRead],
+    *,
+    now: datetime,
+) -> None:
+    """The same record, in the caller's (writing) transaction: an action's answer."""
+    ids = unmasked(reads)
+    if ids:
+        session.add(
+            PiiRead(
+                at=now,
+                actor_key_id=principal.key_id,
+                actor_role=principal.role.value,
+                actor_name=principal.name,
+                path=path[:200],
+                ticket_ids=ids,
+            )
+        )
+
+
 async def latest(session: AsyncSession, limit: int) -> Sequence[PiiRead]:
     rows = await session.scalars(select(PiiRead).order_by(PiiRead.id.desc()).limit(limit))
     return rows.all()

@@ -62,7 +62,10 @@ async def act(
     run: Callable[[Ticket], Awaitable[Ticket]],
 ) -> TicketRead:
     ticket = await common.locked(session, ticket_id, principal, _version(if_match))
-    return present(principal, await run(ticket))
+    read = present(principal, await run(ticket))
+    # The answer hands the actor the ticket, caller included where they may see it: recorded.
+    audit.note(session, principal, f"/v1/tickets/{ticket_id} (action)", [read], now=utcnow())
+    return read
 
 
 def _calendar(request: Request) -> Any:
