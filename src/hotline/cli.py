@@ -230,6 +230,69 @@ def keys_create(
     typer.echo(key)
 
 
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None) -> None:
+    """List keys: prefix, role, unit, name, created, revoked (never the key itself)."""
+    settings = settings_for(data_dir, database_url)
+    _migrate(settings)
+    for row in asyncio.run(_keys(settings)):
+        revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+        typer.echo(
+            f"{row.prefix}  {row.role:<10} {row.unit_code or '-':<18} {revoked:<24} {row.name}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix: hl_<prefix>_…")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a key; every API process refuses it from its next request."""
+    settings = settings_for(data_dir, database_url)
+    _migrate(settings)
+    if not asyncio.run(_revoke(settings, prefix.removeprefix("hl_").split("_")[0])):
+        console.print(f"[red]No active key with prefix {prefix}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {prefix}")
+
+
+async def _keys(settings: Settings) -> list[Any]:
+    from sqlalchemy import select
+
+    from hotline.auth.models import ApiKey
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine), read_only=True) as session:
+            return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+    finally:
+        await engine.dispose()
+
+
+async def _revoke(settings: Settings, prefix: str) -> bool:
+    from sqlalchemy import update
+
+    from hotline.auth.models import ApiKey
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+    from hotline.kit.clock import utcnow
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            result = await session.execute(
+                update(ApiKey)
+                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
 async def _create_key(
     settings: Settings, role: Any, name: str, unit: str | None, staff_id: int | None
 ) -> str:

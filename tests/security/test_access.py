@@ -97,3 +97,35 @@ class TestThrottle:
     ) -> None:
         r = await client.get("/v1/categories", headers={"Authorization": header})
         assert r.status_code == 401
+
+
+@pytest.mark.slow
+def test_a_revoked_key_stops_working_at_once_in_every_process(settings: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.server import serve
+
+    with serve(settings, "--demo", workers=2) as server:
+        people = json.loads((server.data_dir / "demo-keys.json").read_text())
+        key = next(p["key"] for p in people if p["role"] == "agent")
+        headers = {"Authorization": f"Bearer {key}"}
+        assert httpx.get(f"{server.base}/v1/categories", headers=headers).status_code == 200
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        env["HOTLINE_DATA_DIR"] = str(settings.data_dir)
+        if settings.database.url:
+            env["HOTLINE_DATABASE__URL"] = settings.database.url
+        subprocess.run(
+            [sys.executable, "-m", "hotline", "keys", "revoke", key.split("_")[1]],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        pids = set()
+        for _ in range(20):
+            with httpx.Client(base_url=server.base) as http:  # new connections: both processes
+                assert http.get("/v1/categories", headers=headers).status_code == 401
+                pids.add(http.get("/healthz").json()["pid"])
+        assert len(pids) == 2
