@@ -126,6 +126,14 @@ def install_handlers(app: FastAPI) -> None:
             errors=errors,
         )
 
+    @app.exception_handler(OSError)
+    async def _unreachable(request: Request, exc: OSError) -> JSONResponse:
+        # A refused or reset connection to the database surfaces as a bare OSError.
+        log.warning("database unreachable: %s", exc)
+        return problem(
+            503, "unavailable", Unavailable.title, "The database is unreachable", request.url.path
+        )
+
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
         return problem(

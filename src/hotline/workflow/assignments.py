@@ -104,7 +104,12 @@ async def _look(
     ]
     items.sort(key=lambda a: a.change)
     more = len(items) > limit
-    items = items[:limit]
+    if more:
+        # A page must end between change numbers: items sharing the number at the cut all
+        # go to the next page (or all stay, if they alone fill this one).
+        edge = items[limit].change
+        kept = [a for a in items[:limit] if a.change != edge]
+        items = kept or [a for a in items if a.change == edge]
     cursor = items[-1].change if more else max(head, since or 0)
     return items, cursor, more
 

@@ -52,6 +52,8 @@ async def stamp(session: AsyncSession, ticket: Ticket, extra: Iterable[str] = ()
     """
     await outbox.write(session)
     ticket.change_seq = await next_seq(session)
+    seq = ticket.change_seq
+    after_commit(session, lambda: notify.hub.mark_local([seq]))
     await wake(session, keys_for(ticket) | set(extra))
     return ticket.change_seq
 
@@ -85,4 +87,6 @@ async def stamp_many(session: AsyncSession, tickets: list[Ticket]) -> None:
     for offset, ticket in enumerate(tickets):
         ticket.change_seq = last - len(tickets) + 1 + offset
         keys |= keys_for(ticket)
+    taken = range(last - len(tickets) + 1, last + 1)
+    after_commit(session, lambda: notify.hub.mark_local(taken))
     await wake(session, keys)

@@ -21,6 +21,7 @@ class Hub:
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._local: set[int] = set()
 
     @property
     def waiting(self) -> int:
@@ -84,20 +85,39 @@ class Hub:
         from hotline.db.session import unit_of_work
         from hotline.workflow.models import ChangeCounter
 
-        seen: int | None = None
+        async def read() -> int | None:
+            try:
+                async with unit_of_work(maker, read_only=True) as session:
+                    value = await session.scalar(select(ChangeCounter.value))
+                    return int(value) if value is not None else None
+            except Exception as exc:  # a busy or missing database: try again next tick
+                log.debug("change counter unreadable: %s", exc)
+                return None
+
+        # The baseline is read at once, so the first wait of the process misses nothing.
+        seen = await read()
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             if not self._waiters:
                 continue
-            try:
-                async with unit_of_work(maker, read_only=True) as session:
-                    value = await session.scalar(select(ChangeCounter.value))
-            except Exception as exc:  # a busy or missing database: try again next tick
-                log.debug("change counter unreadable: %s", exc)
+            value = await read()
+            if value is None:
                 continue
-            if seen is not None and value != seen:
+            if seen is not None and value != seen and not self._all_local(seen, value):
                 self.publish(list(self._waiters))
             seen = value
+
+    def mark_local(self, numbers: Iterable[int]) -> None:
+        """Change numbers this process took: already announced to the right waiters."""
+        self._local.update(numbers)
+        if len(self._local) > 10_000:
+            for n in sorted(self._local)[:5_000]:
+                self._local.discard(n)
+
+    def _all_local(self, seen: int, value: int) -> bool:
+        if value - seen > 1_000:
+            return False
+        return all(n in self._local for n in range(seen + 1, value + 1))
 
     async def _listen(self, url: Any) -> None:
         import asyncpg
