@@ -3,8 +3,12 @@ PostgreSQL.
 
 The schema is built by running the migrations once per backend. Tests drive the real app over
 HTTP, including concurrent requests that commit on several connections, so isolation is by a
-fresh copy of the migrated SQLite file per test and by truncating PostgreSQL after each test
+fresh copy of the migrated SQLite file per test and by truncating PostgreSQL before each test
 (not by a rolled-back outer transaction, which concurrent connections could not see into).
+
+The demo county is loaded once per backend and session, not per test: a test that uses ``demo``
+starts from a copy of a SQLite file that holds it, or from PostgreSQL tables refilled with the
+rows it left (the same keys for the whole session).
 """
 
 from __future__ import annotations
@@ -77,23 +81,72 @@ def postgres_url() -> str:
     return url
 
 
-async def _truncate(url: str) -> None:
+async def _refill(url: str, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Empty every table, then insert ``rows`` (per table) and move the id sequences past them."""
     tables = [t.name for t in metadata.sorted_tables]
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        for name in SEEDED:
-            table = metadata.tables[name]
-            if _seeded_rows[name]:
-                await conn.execute(table.insert(), _seeded_rows[name])
-            if "id" in table.c and _seeded_rows[name]:
+        for table in metadata.sorted_tables:
+            if not rows.get(table.name):
+                continue
+            await conn.execute(table.insert(), rows[table.name])
+            if "id" in table.c:
                 await conn.execute(
                     text(
-                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                        f"(SELECT max(id) FROM {name}))"
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"
                     )
                 )
     await engine.dispose()
+
+
+async def _truncate(url: str) -> None:
+    await _refill(url, _seeded_rows)
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """The demo county as loaded once: its keys file, and its database (a SQLite file, or the
+    rows of every PostgreSQL table)."""
+
+    keys_file: Path
+    sqlite_file: Path | None = None
+    rows: dict[str, list[dict[str, Any]]] | None = None
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
+    from hotline.demo.loader import load_demo
+
+    data_dir = tmp_path_factory.mktemp("demo-sqlite")
+    shutil.copy(sqlite_template, data_dir / "hotline.db")
+    keys_file, _ = _run(load_demo(Settings(data_dir=data_dir)))
+    return DemoTemplate(keys_file, sqlite_file=data_dir / "hotline.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_demo(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
+    """Loaded into the emptied database between two tests, then copied row by row."""
+    from hotline.demo.loader import load_demo
+
+    data_dir = tmp_path_factory.mktemp("demo-postgresql")
+    _run(_truncate(postgres_url))
+    keys_file, _ = _run(load_demo(Settings(data_dir=data_dir, database={"url": postgres_url})))
+
+    async def snapshot() -> dict[str, list[dict[str, Any]]]:
+        engine = create_async_engine(postgres_url)
+        async with engine.connect() as conn:
+            rows = {}
+            for table in metadata.sorted_tables:
+                result = await conn.execute(table.select())
+                rows[table.name] = [dict(r._mapping) for r in result]
+        await engine.dispose()
+        return rows
+
+    rows = _run(snapshot())
+    _run(_truncate(postgres_url))
+    return DemoTemplate(keys_file, rows=rows)
 
 
 @pytest.fixture(autouse=True)
@@ -113,21 +166,35 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    from hotline.demo.loader import DEMO_KEYS_FILE
+
     data_dir = tmp_path / "data"
     data_dir.mkdir()
+    with_demo = "demo" in request.fixturenames
     if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
+        if with_demo:
+            demo: DemoTemplate = request.getfixturevalue("sqlite_demo")
+            assert demo.sqlite_file is not None
+            template = demo.sqlite_file
+            shutil.copy(demo.keys_file, data_dir / DEMO_KEYS_FILE)
         shutil.copy(template, data_dir / "hotline.db")
         yield Settings(data_dir=data_dir, sweeper={"enabled": False}, webhooks={"enabled": False})
         return
     url = request.getfixturevalue("postgres_url")
+    if with_demo:
+        demo = request.getfixturevalue("postgres_demo")
+        assert demo.rows is not None
+        shutil.copy(demo.keys_file, data_dir / DEMO_KEYS_FILE)
+        _run(_refill(url, demo.rows))
+    else:
+        _run(_truncate(url))
     yield Settings(
         data_dir=data_dir,
         database={"url": url},
         sweeper={"enabled": False},
         webhooks={"enabled": False},
     )
-    _run(_truncate(url))
 
 
 @pytest.fixture
@@ -202,14 +269,12 @@ class Demo:
 
 @pytest.fixture
 async def demo(app: Any, settings: Settings) -> Demo:
+    """The demo county, put in place by ``settings`` before the app started."""
     import json
 
-    from hotline.demo.loader import DEMO_KEYS_FILE, load_into
+    from hotline.demo.loader import DEMO_KEYS_FILE
 
-    path = settings.data_dir / DEMO_KEYS_FILE
-    async with unit_of_work(app.state.sessionmaker) as session:
-        assert await load_into(session, path)
-    return Demo(json.loads(path.read_text()))
+    return Demo(json.loads((settings.data_dir / DEMO_KEYS_FILE).read_text()))
 
 
 class Clock:

@@ -76,6 +76,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds an idle client connection stays open (set it above a load "
+            "balancer's idle timeout).",
+        ),
+    ] = 5,
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the demo county and demo API keys if absent.")
     ] = False,
@@ -94,6 +102,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        timeout_keep_alive=keep_alive,
         log_level="info",
         proxy_headers=True,
     )

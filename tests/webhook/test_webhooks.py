@@ -119,7 +119,7 @@ class TestOutbox:
         async def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("crash before commit")
 
-        monkeypatch.setattr(changes, "next_seq", broken)
+        monkeypatch.setattr(changes, "wake", broken)  # after the outbox rows are written
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             r = await http.post("/v1/tickets", json=ROAD, headers=demo.headers("agent"))

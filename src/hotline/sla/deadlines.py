@@ -19,21 +19,28 @@ from hotline.ticket.models import Ticket
 GUESSED_YEARS: set[int] = set()
 
 
+# session.info key: the active rules, read once per unit of work (intake starts two clocks).
+_RULES = "hotline.sla.rules"
+
+
 async def _rules(session: AsyncSession, clock: Clock) -> list[policy.Rule]:
-    rows = await session.scalars(select(Policy).where(Policy.clock == clock, Policy.active))
-    return [
-        policy.Rule(
-            r.id,
-            r.clock,
-            policy.Limit(r.amount, policy.Unit(r.unit)),
-            r.urgency,
-            r.kind,
-            r.line,
-            r.category_code,
-            r.level,
-        )
-        for r in rows
-    ]
+    rules: list[policy.Rule] | None = session.info.get(_RULES)
+    if rules is None:
+        rows = await session.scalars(select(Policy).where(Policy.active))
+        rules = session.info[_RULES] = [
+            policy.Rule(
+                r.id,
+                r.clock,
+                policy.Limit(r.amount, policy.Unit(r.unit)),
+                r.urgency,
+                r.kind,
+                r.line,
+                r.category_code,
+                r.level,
+            )
+            for r in rows
+        ]
+    return [r for r in rules if r.clock == clock]
 
 
 async def start(

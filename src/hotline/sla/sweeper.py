@@ -197,10 +197,7 @@ async def _summons(
             ticket.updated_at = now
             deadlines.reschedule(ticket)
         await session.flush()
-        await changes.stamp_many(session, list(touched.values()))
-        for summons in rows:
-            if summons.ticket_id in touched:
-                summons.change_seq = touched[summons.ticket_id].change_seq
+        await changes.stamp_many(session, list(touched.values()), rows)
     return len(rows)
 
 

@@ -21,8 +21,10 @@ def record(
     at: datetime,
     from_status: str | None,
     details: dict[str, Any] | None = None,
+    to_status: str | None = None,
 ) -> TicketEvent:
-    """Append an event for the ticket's current status. Call after changing the projection."""
+    """Append an event that moved the ticket to ``to_status`` (default: its current status).
+    Call after changing the projection."""
     event = TicketEvent(
         ticket_id=ticket.id,
         at=at,
@@ -31,7 +33,7 @@ def record(
         actor_name=actor.name if actor else "hotline",
         action=action,
         from_status=from_status,
-        to_status=ticket.status,
+        to_status=to_status or ticket.status,
         details=details or {},
     )
     session.add(event)

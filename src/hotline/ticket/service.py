@@ -45,7 +45,8 @@ async def create_ticket(
     now: datetime,
 ) -> Ticket:
     """Store a new ticket, route it at once, and write its ``created`` (and, when routing
-    decided, ``dispatched``) events in the caller's transaction.
+    decided, ``dispatched``) events in the caller's transaction. The caller stamps the change
+    (``workflow.changes.stamp``) after its own last write.
 
     Raises Unprocessable (naming the field) for an unknown category.
     """
@@ -87,8 +88,9 @@ async def create_ticket(
         + ("" if assignee or decision.grid_code is None else "; no worker on duty: grid queue"),
         "candidates": list(decision.candidates),
     }
+    dispatched = decision.method != "triage"
     ticket = Ticket(
-        status=Status.triage.value,
+        status=(Status.dispatched if dispatched else Status.triage).value,
         kind=data.kind.value,
         category_code=data.category,
         urgency=data.urgency.value,
@@ -115,7 +117,12 @@ async def create_ticket(
         created_at=now,
         updated_at=now,
         version=1,
+        # Numbered at commit (see workflow.changes); no second UPDATE for it on PostgreSQL.
+        change_seq=changes.PENDING,
     )
+    if dispatched:
+        # The clocks start before the INSERT, so the row is written whole in one statement.
+        await deadlines.on_dispatch(session, ticket, calendar, now)
     session.add(ticket)
     await session.flush()
     ticket.number = ticket_number(ticket.id, now)
@@ -126,11 +133,10 @@ async def create_ticket(
         actor=principal,
         at=now,
         from_status=None,
+        to_status=Status.triage.value,
         details={"kind": ticket.kind, "category": ticket.category_code, "line": ticket.line},
     )
-    if decision.method != "triage":
-        ticket.status = Status.dispatched.value
-        await deadlines.on_dispatch(session, ticket, calendar, now)
+    if dispatched:
         events.record(
             session,
             ticket,
@@ -140,8 +146,6 @@ async def create_ticket(
             from_status=Status.triage.value,
             details={k: route[k] for k in ("method", "unit_code", "grid_code", "assignee_id")},
         )
-    await session.flush()
-    await changes.stamp(session, ticket)
     return ticket
 
 

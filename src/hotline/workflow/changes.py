@@ -1,9 +1,15 @@
 """The global change order, and waking whoever a change concerns.
 
-Every change to a ticket (or to a summons) takes the next number from ``change_counter`` as its
-last write before commit. The counter row stays locked until commit, so numbers are handed out
-in commit order: a poller that has seen everything up to N can resume with ``since=N`` and miss
-nothing. The lock is held only from that last write to the commit.
+Every change to a ticket (or to a summons) takes the next number from ``change_counter``. The
+counter row stays locked until commit, so numbers are handed out in commit order: a poller that
+has seen everything up to N can resume with ``since=N`` and miss nothing.
+
+On PostgreSQL the database takes the numbers itself: ``stamp`` marks the row with ``PENDING``
+and a deferred constraint trigger replaces the mark inside COMMIT (migration ``b7c41e2f9a10``).
+The counter is locked for microseconds, never across a round trip to this process, so
+concurrent requests do not queue behind each other's work. A ticket's ``change_seq`` in memory
+is therefore not its committed number there. On SQLite, whose
+one writer holds the database until commit anyway, ``stamp`` takes the number here.
 
 Who to wake is a set of keys (``grid:CODE``, ``unit:CODE``, ``staff:ID``). They are published
 in this process after the commit (``Hub``) and, on PostgreSQL, with ``pg_notify`` inside the
@@ -21,7 +27,7 @@ from hotline.db.session import after_commit
 from hotline.ticket.models import Ticket
 from hotline.webhook import outbox
 from hotline.workflow import notify
-from hotline.workflow.models import ChangeCounter
+from hotline.workflow.models import ChangeCounter, Summons
 
 
 def keys_for(ticket: Ticket) -> set[str]:
@@ -45,17 +51,36 @@ async def next_seq(session: AsyncSession) -> int:
     return int(result.scalar_one())
 
 
-async def stamp(session: AsyncSession, ticket: Ticket, extra: Iterable[str] = ()) -> int:
-    """Give the ticket the next change number and arrange to wake those it concerns.
+# The mark that makes PostgreSQL's commit trigger number a row.
+PENDING = -1
 
-    Call it last in the transaction, after every other write: see the module docstring.
+
+def _numbered_by_database(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def stamp(
+    session: AsyncSession,
+    ticket: Ticket,
+    extra: Iterable[str] = (),
+    summons: Iterable[Summons] = (),
+) -> None:
+    """Write the change's webhook deliveries, give the ticket (and the summons it touched) the
+    next change number, and arrange to wake those it concerns.
+
+    Call it after the change's other writes: see the module docstring.
     """
     await outbox.write(session)
-    ticket.change_seq = await next_seq(session)
-    seq = ticket.change_seq
-    after_commit(session, lambda: notify.hub.mark_local([seq]))
     await wake(session, keys_for(ticket) | set(extra))
-    return ticket.change_seq
+    if _numbered_by_database(session):
+        ticket.change_seq = PENDING
+        for one in summons:
+            one.change_seq = PENDING
+        return
+    seq = ticket.change_seq = await next_seq(session)
+    for one in summons:
+        one.change_seq = seq
+    after_commit(session, lambda: notify.hub.mark_local([seq]))
 
 
 async def wake(session: AsyncSession, keys: set[str]) -> None:
@@ -70,11 +95,21 @@ async def wake(session: AsyncSession, keys: set[str]) -> None:
         )
 
 
-async def stamp_many(session: AsyncSession, tickets: list[Ticket]) -> None:
-    """Consecutive change numbers for a batch, taken in one statement at its end (the sweeper:
-    the counter stays locked only from here to the commit)."""
+async def stamp_many(
+    session: AsyncSession, tickets: list[Ticket], summons: Iterable[Summons] = ()
+) -> None:
+    """``stamp`` for a batch (the sweeper): consecutive numbers, taken in one statement."""
     await outbox.write(session)
     if not tickets:
+        return
+    if _numbered_by_database(session):
+        ids = {t.id for t in tickets}
+        for ticket in tickets:
+            ticket.change_seq = PENDING
+        for one in summons:
+            if one.ticket_id in ids:
+                one.change_seq = PENDING
+        await wake(session, set().union(*(keys_for(t) for t in tickets)))
         return
     result = await session.execute(
         update(ChangeCounter)
@@ -87,6 +122,10 @@ async def stamp_many(session: AsyncSession, tickets: list[Ticket]) -> None:
     for offset, ticket in enumerate(tickets):
         ticket.change_seq = last - len(tickets) + 1 + offset
         keys |= keys_for(ticket)
+    by_ticket = {t.id: t.change_seq for t in tickets}
+    for one in summons:
+        if one.ticket_id in by_ticket:
+            one.change_seq = by_ticket[one.ticket_id]
     taken = range(last - len(tickets) + 1, last + 1)
     after_commit(session, lambda: notify.hub.mark_local(taken))
     await wake(session, keys)

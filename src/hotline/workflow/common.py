@@ -3,8 +3,9 @@ the change number. Domain errors only; the caller's unit of work commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,9 @@ from hotline.ticket.schemas import Status
 from hotline.ticket.visibility import can_read
 from hotline.workflow import changes, states
 from hotline.workflow.states import Action
+
+if TYPE_CHECKING:
+    from hotline.workflow.models import Summons
 
 
 async def locked(
@@ -122,12 +126,13 @@ async def record(
     from_status: str,
     details: dict[str, Any] | None = None,
     wake: set[str] | frozenset[str] = frozenset(),
+    summons: Iterable[Summons] = (),
 ) -> None:
     """The event, then ``finish``."""
     events.record(
         session, ticket, action, actor=principal, at=now, from_status=from_status, details=details
     )
-    await finish(session, ticket, now=now, wake=wake)
+    await finish(session, ticket, now=now, wake=wake, summons=summons)
 
 
 async def finish(
@@ -136,14 +141,15 @@ async def finish(
     *,
     now: datetime,
     wake: set[str] | frozenset[str] = frozenset(),
+    summons: Iterable[Summons] = (),
 ) -> None:
     """After a change whose event is written: the new version, the sweeper's next look, and the
-    change number (last, see workflow.changes)."""
+    change number of the ticket and of the summons it touched (last, see workflow.changes)."""
     ticket.version += 1
     ticket.updated_at = now
     deadlines.reschedule(ticket)
     await session.flush()
-    await changes.stamp(session, ticket, wake)
+    await changes.stamp(session, ticket, wake, summons)
 
 
 async def assign_to_unit(

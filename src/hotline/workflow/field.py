@@ -144,6 +144,7 @@ async def whistle(
         now=now,
         from_status=before,
         wake=wake,
+        summons=summoned,
         details={
             "whistle_id": blown.id,
             "level": data.level.value,
@@ -153,8 +154,6 @@ async def whistle(
             "due_at": due.isoformat(),
         },
     )
-    for s in summoned:
-        s.change_seq = ticket.change_seq
     return ticket
 
 
@@ -200,9 +199,8 @@ async def report_in(
         from_status=before,
         details={"summons": [s.id for s in pending], "late": late, "note": data.note},
         wake={f"staff:{principal.staff_id}"},
+        summons=pending,
     )
-    for s in pending:
-        s.change_seq = ticket.change_seq
     return ticket
 
 
