@@ -61,6 +61,16 @@ class WebhookSettings(BaseModel):
     interval: float = Field(default=1.0, gt=0)
     # Seconds a receiver may take to answer one delivery.
     timeout: float = Field(default=10.0, gt=0)
+    # Seconds a claimed delivery is reserved for its deliverer. A deliverer that dies (or loses
+    # the database) before marking its posts leaves them pending: they go out again after it.
+    lease: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_post(self) -> Self:
+        # A shorter lease would let a second deliverer post a row still being posted.
+        if self.lease <= self.timeout:
+            raise ValueError("webhooks.lease must be longer than webhooks.timeout")
+        return self
 
 
 class CountySettings(BaseModel):
