@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
+from hotline.kit.failures import FailureLog
 from hotline.webhook import signing
 from hotline.webhook.models import Delivery, Webhook
 
@@ -170,11 +171,13 @@ async def loop(
     answer_within: float,
     lease: float = LEASE.total_seconds(),
 ) -> None:
+    failures = FailureLog(log, "webhook delivery")
     while True:
         try:
             await drain(maker, client, answer_within=answer_within, lease=timedelta(seconds=lease))
+            failures.succeeded()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be down: log, and try again next tick
-            log.exception("webhook delivery failed")
+            failures.failed()
         await asyncio.sleep(interval)
