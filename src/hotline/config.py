@@ -6,6 +6,7 @@ embedded SQLite database, the generated secrets and ``demo-keys.json``.
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -120,9 +121,19 @@ class Settings(BaseSettings):
             return configured.encode()
         path = self.data_dir / "phone-hash.key"
         if not path.exists():
+            # Several processes may start at once (serve --workers): each writes a whole key to
+            # a file of its own and links it in place; the first link wins, so every process
+            # reads one complete key, never another's half-written or different one.
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            mine = path.with_name(f".{path.name}.{os.getpid()}")
+            with os.fdopen(os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(mine, path)
+            except FileExistsError:
+                pass
+            finally:
+                mine.unlink()
         return path.read_text().strip().encode()
 
 
