@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -105,6 +106,18 @@ def serve(
             process.wait()
         reader.join(10)
         stdout.close()
+
+
+@contextmanager
+def together(*servers: AbstractContextManager[Server]) -> Iterator[list[Server]]:
+    """Enter several ``serve(...)`` at once, so their start-ups overlap; leave them all."""
+    with ExitStack() as stack:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            futures = [pool.submit(s.__enter__) for s in servers]
+        for server, future in zip(servers, futures, strict=True):
+            if future.exception() is None:
+                stack.push(server.__exit__)
+        yield [f.result() for f in futures]
 
 
 @dataclass(frozen=True)
