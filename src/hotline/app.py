@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         app.state.http,
                         interval=settings.webhooks.interval,
                         answer_within=settings.webhooks.timeout,
+                        lease=settings.webhooks.lease,
                     )
                 )
             )

@@ -6,6 +6,7 @@ embedded SQLite database, the generated secrets and ``demo-keys.json``.
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -61,6 +62,16 @@ class WebhookSettings(BaseModel):
     interval: float = Field(default=1.0, gt=0)
     # Seconds a receiver may take to answer one delivery.
     timeout: float = Field(default=10.0, gt=0)
+    # Seconds a claimed delivery is reserved for its deliverer. A deliverer that dies (or loses
+    # the database) before marking its posts leaves them pending: they go out again after it.
+    lease: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_post(self) -> Self:
+        # A shorter lease would let a second deliverer post a row still being posted.
+        if self.lease <= self.timeout:
+            raise ValueError("webhooks.lease must be longer than webhooks.timeout")
+        return self
 
 
 class CountySettings(BaseModel):
@@ -110,9 +121,19 @@ class Settings(BaseSettings):
             return configured.encode()
         path = self.data_dir / "phone-hash.key"
         if not path.exists():
+            # Several processes may start at once (serve --workers): each writes a whole key to
+            # a file of its own and links it in place; the first link wins, so every process
+            # reads one complete key, never another's half-written or different one.
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            mine = path.with_name(f".{path.name}.{os.getpid()}")
+            with os.fdopen(os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(mine, path)
+            except FileExistsError:
+                pass
+            finally:
+                mine.unlink()
         return path.read_text().strip().encode()
 
 

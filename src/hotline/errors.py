@@ -217,7 +217,16 @@ def _allowed(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+# SQLSTATEs of a PostgreSQL that is away or not (yet) serving: any connection exception (class
+# 08), shut down by an administrator or a crash, and "cannot connect now" (starting up, shutting
+# down, in recovery).
+UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+
+
 def _is_unavailable(exc: DBAPIError) -> bool:
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    if state.startswith("08") or state in UNAVAILABLE_STATES:
+        return True
     text = str(exc.orig).lower()
     return any(
         s in text

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hotline.db.session import unit_of_work
 from hotline.escalation.service import Ladder, escalate
 from hotline.kit.clock import utcnow
+from hotline.kit.failures import FailureLog
 from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines, sweep_rules
 from hotline.ticket import events
@@ -234,6 +235,7 @@ async def loop(
     The hot-spot detector runs after a pass at most every ``hotspot_interval`` seconds."""
     postgres = engine.dialect.name == "postgresql"
     detected = [0.0]
+    failures = FailureLog(log, "sweep")
 
     async def work() -> None:
         _log(await sweep(maker, routing, share=share))
@@ -258,10 +260,11 @@ async def loop(
                             await conn.commit()
             else:
                 await work()
+            failures.succeeded()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be down: log, and try again next tick
-            log.exception("sweep failed")
+            failures.failed()
         await asyncio.sleep(interval)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
+from hotline.kit.failures import FailureLog
 from hotline.webhook import signing
 from hotline.webhook.models import Delivery, Webhook
 
@@ -69,7 +70,9 @@ async def post(
     return Outcome(False, response.status_code, response.text[:500])
 
 
-async def _claim(session: AsyncSession, now: datetime, only: int | None) -> list[Claimed]:
+async def _claim(
+    session: AsyncSession, now: datetime, only: int | None, lease: timedelta
+) -> list[Claimed]:
     query = (
         select(Delivery, Webhook)
         .join(Webhook, Webhook.id == Delivery.webhook_id)
@@ -82,7 +85,7 @@ async def _claim(session: AsyncSession, now: datetime, only: int | None) -> list
         query = query.where(Delivery.id == only)
     claimed = []
     for delivery, webhook in await session.execute(query):
-        delivery.next_attempt_at = now + LEASE
+        delivery.next_attempt_at = now + lease
         body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
         claimed.append(Claimed(delivery.id, delivery.msg_id, body, webhook.url, webhook.secret))
     return claimed
@@ -125,11 +128,15 @@ async def deliver_due(
     now: datetime | None = None,
     answer_within: float = 10.0,
     only: int | None = None,
+    lease: timedelta = LEASE,
 ) -> int:
-    """One batch: claim, post, settle. Returns how many rows were attempted."""
+    """One batch: claim, post, settle. Returns how many rows were attempted.
+
+    A row posted whose settling fails (the database went away) is posted again once its
+    ``lease`` has run out: at least once."""
     now = now or utcnow()
     async with unit_of_work(maker) as session:
-        claimed = await _claim(session, now, only)
+        claimed = await _claim(session, now, only, lease)
     if not claimed:
         return 0
     outcomes = await asyncio.gather(*(post(client, c, now, answer_within) for c in claimed))
@@ -145,10 +152,13 @@ async def drain(
     *,
     now: datetime | None = None,
     answer_within: float = 10.0,
+    lease: timedelta = LEASE,
 ) -> int:
     """Batches until nothing is due; returns the number of attempts."""
     total = 0
-    while (done := await deliver_due(maker, client, now=now, answer_within=answer_within)) > 0:
+    while (
+        done := await deliver_due(maker, client, now=now, answer_within=answer_within, lease=lease)
+    ) > 0:
         total += done
     return total
 
@@ -159,12 +169,15 @@ async def loop(
     *,
     interval: float,
     answer_within: float,
+    lease: float = LEASE.total_seconds(),
 ) -> None:
+    failures = FailureLog(log, "webhook delivery")
     while True:
         try:
-            await drain(maker, client, answer_within=answer_within)
+            await drain(maker, client, answer_within=answer_within, lease=timedelta(seconds=lease))
+            failures.succeeded()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be down: log, and try again next tick
-            log.exception("webhook delivery failed")
+            failures.failed()
         await asyncio.sleep(interval)
