@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hotline.config import Settings
+from hotline.errors import OutOfRange, Unprocessable
 
+# SQLSTATEs of a NUL in text (character_not_in_repertoire) or in JSON (untranslatable_character).
+NUL_REFUSED = frozenset({"22021", "22P05"})
 # Execution option marking a session that only reads (see db.session.read_only).
 READ_ONLY = "hotline_read_only"
 
@@ -31,19 +34,43 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         if path and path != ":memory:":
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, echo=settings.database.echo, connect_args={"timeout": timeout}
+            url,
+            echo=settings.database.echo,
+            hide_parameters=True,
+            connect_args={"timeout": timeout},
         )
         _serialise_sqlite_writers(engine, busy_ms=int(timeout * 1000))
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=settings.database.echo,
+        # Bound values are callers' names and phones: never in a log line or an error message.
+        hide_parameters=True,
         pool_size=settings.database.pool_size,
         max_overflow=settings.database.pool_size,
         pool_timeout=timeout,
         pool_pre_ping=True,
         connect_args={"timeout": timeout, "command_timeout": timeout * 6},
     )
+    _refuse_unstorable_values(engine)
+    return engine
+
+
+def _refuse_unstorable_values(engine: AsyncEngine) -> None:
+    """A value PostgreSQL cannot take is the client's mistake, not a 500.
+
+    NUL in text or JSON (SQLite stores it) and an integer beyond int64 (asyncpg refuses
+    it before sending) can arrive through any body, query or path. They become domain errors, so
+    every route, Open311's included, answers them in its own error format.
+    """
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _translate(context: Any) -> None:
+        original = context.original_exception
+        if getattr(original, "sqlstate", None) in NUL_REFUSED:
+            raise Unprocessable("Text may not contain the NUL character (U+0000)")
+        if "out of int" in str(original):  # asyncpg: "value out of int64 range"
+            raise OutOfRange("A number is out of range")
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine, busy_ms: int) -> None:
