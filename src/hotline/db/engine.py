@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -30,6 +31,9 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     url = url or settings.database_url
     timeout = settings.database.timeout
     if is_sqlite(url):
+        # aiosqlite logs every statement with its bound values (callers' names and phones) at
+        # DEBUG: an operator debugging anything else must not write them to the log.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         path = make_url(url).database
         if path and path != ":memory:":
             settings.data_dir.mkdir(parents=True, exist_ok=True)
