@@ -28,6 +28,7 @@ class Server:
     base: str
     process: subprocess.Popen[str]
     data_dir: Path
+    output: str = ""  # everything the server printed, once it has stopped
 
 
 @contextmanager
@@ -56,6 +57,7 @@ def serve(settings: Settings, *args: str, workers: int = 1) -> Iterator[Server]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    server = Server(base, process, settings.data_dir)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -71,11 +73,11 @@ def serve(settings: Settings, *args: str, workers: int = 1) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not become ready")
             time.sleep(0.2)
-        yield Server(base, process, settings.data_dir)
+        yield server
     finally:
         process.terminate()
         try:
-            process.communicate(timeout=20)
+            server.output, _ = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            server.output, _ = process.communicate()
