@@ -127,6 +127,10 @@ def test_the_servers_log_and_deliveries_carry_no_caller(settings: Any) -> None:
                 assert r.status_code == 200, r.text
             assert http.get("/v1/tickets", headers=auth("dispatcher")).status_code == 200
             assert http.get("/open311/v2/requests.xml").status_code == 200
+            # Open311 lets a reader send its key in the query: the access log must not keep it.
+            secret = key("agent").split("_", 2)[2]
+            for query in (f"api_key={key('agent')}", f"api%5Fkey={key('agent')}&x=1"):
+                assert http.get(f"/open311/v2/services.json?{query}").status_code == 200
             deadline = time.monotonic() + 20
             while len(hook.bodies) < 6 and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -134,3 +138,5 @@ def test_the_servers_log_and_deliveries_carry_no_caller(settings: Any) -> None:
     assert [b for b in hook.bodies if traces(b)] == []
     assert "POST /v1/tickets" in server.output  # the access log was there to search
     assert traces(server.output) == []
+    assert "GET /open311/v2/services.json?api_key=" in server.output
+    assert secret not in server.output
