@@ -291,8 +291,12 @@ async def tell_the_story(app: Any, client: httpx.AsyncClient, demo: Demo, seen: 
     )
     await _act(client, seen, "dispatcher", dispatcher, tickets[TRIAGED], "note", {"text": "已督促"})
     await _act(client, seen, "member", readers["member"], tickets[WATERY], "sign")
+    # A hot spot of the grid's road tickets, so the cluster reads have members to show.
+    rule = {"min_size": 2, "window_days": 30, "threshold": 0.1}
+    assert (await client.put("/v1/clusters/rule", json=rule, headers=admin)).status_code == 200
     r = await client.post("/v1/clusters/detect", headers=dispatcher)
     assert r.status_code == 200, r.text
+    assert r.json()["found"] >= 1
     for ticket in tickets.values():
         seen.add("agent", "/v1/tickets (created)", json.dumps(ticket, ensure_ascii=False))
     return County(tickets, readers, hook_id, receiver)
@@ -443,6 +447,8 @@ class TestTheWalk:
         assert ticket_caller(seen, "other_grid", tickets[PLAIN]) is None  # a 404 problem
         assert ticket_caller(seen, "viewer", tickets[PLAIN]) is None  # a 403 problem
         assert len(county.receiver.bodies) >= len(CALLERS)
+        clusters = dict(seen.texts["dispatcher"])["/v1/clusters"]
+        assert any(t["number"] in clusters for t in tickets.values())  # a hot spot with members
         assert "SELECT" in log  # the log was captured, SQL and all
 
 
