@@ -19,6 +19,8 @@ from hotline.errors import OutOfRange, Unprocessable
 
 # SQLSTATEs of a NUL in text (character_not_in_repertoire) or in JSON (untranslatable_character).
 NUL_REFUSED = frozenset({"22021", "22P05"})
+# string_data_right_truncation: longer than a VARCHAR(n) column (SQLite does not check lengths).
+TOO_LONG = "22001"
 # Execution option marking a session that only reads (see db.session.read_only).
 READ_ONLY = "hotline_read_only"
 
@@ -63,9 +65,10 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
 def _refuse_unstorable_values(engine: AsyncEngine) -> None:
     """A value PostgreSQL cannot take is the client's mistake, not a 500.
 
-    NUL in text or JSON (SQLite stores it) and an integer beyond int64 (asyncpg refuses
-    it before sending) can arrive through any body, query or path. They become domain errors, so
-    every route, Open311's included, answers them in its own error format.
+    NUL in text or JSON (SQLite stores it), an integer beyond int64 (asyncpg refuses it
+    before sending) and a text longer than its column can arrive through any body, query or
+    path the schemas do not bound. They become domain errors, so every route, Open311's
+    included, answers them in its own error format.
     """
 
     @event.listens_for(engine.sync_engine, "handle_error")
@@ -75,6 +78,8 @@ def _refuse_unstorable_values(engine: AsyncEngine) -> None:
             raise Unprocessable("Text may not contain the NUL character (U+0000)")
         if "out of int" in str(original):  # asyncpg: "value out of int64 range"
             raise OutOfRange("A number is out of range")
+        if getattr(original, "sqlstate", None) == TOO_LONG:
+            raise Unprocessable("A text is longer than its field allows")
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine, busy_ms: int) -> None:
