@@ -14,6 +14,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from hotline.kit import cursor as cursors
@@ -551,3 +552,39 @@ class TestNul:
             )
             assert (r.status_code, is_problem(r)) == (422, True)
             assert await stored(app) == before
+
+
+class TestDatabaseRefusals:
+    async def test_values_postgresql_cannot_take_are_domain_errors(
+        self, app: Any, backend: str
+    ) -> None:
+        """The net under every schema: whatever reaches the database unbounded is a 422 (an
+        Open311 400) wherever it comes from; SQLite takes all three."""
+        from sqlalchemy import text
+
+        from hotline.errors import OutOfRange, Unprocessable
+
+        cases = [
+            ("INSERT INTO probe (word) VALUES (:v)", "a\x00b", Unprocessable),
+            ("INSERT INTO probe (word) VALUES (:v)", "x" * 4, Unprocessable),
+            ("INSERT INTO probe (n) VALUES (:v)", 10**30, OutOfRange),
+        ]
+        for statement, value, error in cases:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(text("CREATE TEMPORARY TABLE probe (word VARCHAR(3), n BIGINT)"))
+                if backend == "postgresql":
+                    with pytest.raises(error):
+                        await conn.execute(text(statement), {"v": value})
+                elif isinstance(value, str):
+                    await conn.execute(text(statement), {"v": value})
+                await conn.rollback()
+
+    async def test_a_webhook_url_longer_than_its_column_is_422(
+        self, client: httpx.AsyncClient, keys: Any
+    ) -> None:
+        from hotline.auth.roles import Role
+
+        body = {"url": f"https://{'a' * 2000}.example/", "event_types": ["ticket.created"]}
+        r = await client.post("/v1/webhooks", json=body, headers=keys[Role.admin])
+        assert (r.status_code, is_problem(r)) == (422, True)
+        assert "url" in [e["field"] for e in r.json()["errors"]]
