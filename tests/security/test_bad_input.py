@@ -17,10 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from hotline.auth.roles import Role
 from hotline.kit import cursor as cursors
 from hotline.org.models import Unit
 from hotline.ticket.models import Ticket, TicketEvent
-from tests.conftest import Demo
+from tests.conftest import Demo, Keys
 
 GRID = "210124100002001"
 ROAD = {
@@ -189,21 +190,19 @@ def listing_routes(app: Any, param: str) -> list[str]:
 
 class TestLimits:
     async def test_every_list_refuses_an_absurd_limit(
-        self, app: Any, client: httpx.AsyncClient, demo: Demo
+        self, app: Any, client: httpx.AsyncClient, keys: Keys
     ) -> None:
         r = await client.post(
             "/v1/webhooks",
             json={"url": "https://x.example/h", "event_types": ["ticket.created"]},
-            headers=demo.headers("admin"),
+            headers=keys[Role.admin],
         )
         paths = [
             p.replace("{webhook_id}", str(r.json()["id"])) for p in listing_routes(app, "limit")
         ]
         assert len(paths) >= 12
         for path in paths:
-            headers = (
-                demo.headers("worker", GRID) if path == "/v1/assignments" else demo.headers("admin")
-            )
+            headers = keys[Role.worker] if path == "/v1/assignments" else keys[Role.admin]
             for limit in (10**12, 10**30, -1, 0, "abc", "1e3", ""):
                 r = await client.get(path, params={"limit": limit}, headers=headers)
                 assert (r.status_code, is_problem(r)) == (422, True), (path, limit)
@@ -582,8 +581,6 @@ class TestDatabaseRefusals:
     async def test_a_webhook_url_longer_than_its_column_is_422(
         self, client: httpx.AsyncClient, keys: Any
     ) -> None:
-        from hotline.auth.roles import Role
-
         body = {"url": f"https://{'a' * 2000}.example/", "event_types": ["ticket.created"]}
         r = await client.post("/v1/webhooks", json=body, headers=keys[Role.admin])
         assert (r.status_code, is_problem(r)) == (422, True)

@@ -453,9 +453,7 @@ class TestTheWalk:
 
 
 class TestErrors:
-    async def test_a_database_error_does_not_carry_the_callers_values(
-        self, app: Any, client: httpx.AsyncClient, demo: Demo
-    ) -> None:
+    async def test_a_database_error_does_not_carry_the_callers_values(self, app: Any) -> None:
         """Its message ends in tracebacks and logs: it names no bound value."""
         from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError
