@@ -20,6 +20,7 @@ from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import county_zone
+from hotline.ops import access_log
 from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules, sweeper
@@ -42,6 +43,7 @@ Authenticate with `Authorization: Bearer <API key>`. Every error is `application
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    access_log.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@
     ├── PreconditionFailed  412 stale If-Match version
     ├── PayloadTooLarge     413
     ├── Unprocessable       422 well-formed but unacceptable (e.g. idempotency key reuse)
+    │   └── OutOfRange      422 a number the database cannot hold
     ├── TooManyRequests     429
     └── Unavailable         503 database unreachable or timed out
 
@@ -72,6 +73,10 @@ class PayloadTooLarge(HotlineError):
 
 class Unprocessable(HotlineError):
     status, code, title = 422, "unprocessable", "Unprocessable request"
+
+
+class OutOfRange(Unprocessable):
+    code, title = "out_of_range", "Invalid request"
 
 
 class TooManyRequests(HotlineError):

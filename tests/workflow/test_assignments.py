@@ -291,11 +291,12 @@ async def test_polling_needs_a_key(client: httpx.AsyncClient, demo: Demo) -> Non
     [
         "not a cursor!",
         "%%%",
-        cursors.encode(["x"]),
-        cursors.encode([None]),
-        cursors.encode([1, 2]),
-        cursors.encode([]),
+        cursors.encode(["x"], kind="assignments"),
+        cursors.encode([None], kind="assignments"),
+        cursors.encode([1, 2], kind="assignments"),
+        cursors.encode([], kind="assignments"),
         "x" * 513,
+        cursors.encode([1], kind="tickets"),
     ],
 )
 async def test_a_malformed_since_is_422(client: httpx.AsyncClient, demo: Demo, since: str) -> None:

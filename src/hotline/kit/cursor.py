@@ -1,4 +1,8 @@
-"""Opaque keyset cursors: base64url JSON that callers must not build themselves."""
+"""Opaque keyset cursors: base64url JSON that callers must not build themselves.
+
+A cursor names the list it pages (``kind``), so one list's cursor given to another is refused
+rather than silently read as a position in the wrong order.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,31 @@ from typing import Any
 from hotline.errors import Unprocessable
 
 
-def encode(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":")).encode()
+def encode(values: list[Any], *, kind: str) -> str:
+    raw = json.dumps({"k": kind, "v": values}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode(cursor: str, arity: int) -> list[Any]:
-    """Decode a cursor made by ``encode``; anything else is a 422 naming ``cursor``."""
+def _plain(value: Any) -> bool:
+    """A string or integer the database can take as a bound value."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    # Not printable: NUL (PostgreSQL refuses it in text), a lone surrogate (not UTF-8) …
+    return isinstance(value, str) and value.isprintable()
+
+
+def decode(cursor: str, *, kind: str, arity: int, field: str = "cursor") -> list[Any]:
+    """Decode a cursor made by ``encode`` for ``kind``; anything else is a 422 naming ``field``."""
     try:
         if len(cursor) > 512:
             raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Unprocessable("Malformed cursor", field="cursor") from exc
-    if not isinstance(values, list) or len(values) != arity:
-        raise Unprocessable("Malformed cursor", field="cursor")
+        doc = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
+        raise Unprocessable("Malformed cursor", field=field) from exc
+    values = doc.get("v") if isinstance(doc, dict) and doc.get("k") == kind else None
+    if not isinstance(values, list) or len(values) != arity or not all(map(_plain, values)):
+        raise Unprocessable("Malformed cursor", field=field)
     return values

@@ -56,8 +56,8 @@ def unit_read(u: Unit) -> UnitRead:
     )
 
 
-def _after(cursor: str | None) -> Any:
-    return None if cursor is None else cursors.decode(cursor, 1)[0]
+def _after(cursor: str | None, kind: str) -> Any:
+    return None if cursor is None else cursors.decode(cursor, kind=kind, arity=1)[0]
 
 
 @router.get("/units", response_model=UnitPage, summary="List units", responses=READ)
@@ -69,7 +69,7 @@ async def list_units(
     limit: Limit = 200,
     cursor: Cursor = None,
 ) -> UnitPage:
-    after = _after(cursor)
+    after = _after(cursor, "units")
     rows = await repository.units_page(
         session,
         kind=kind,
@@ -81,7 +81,7 @@ async def list_units(
     rows = rows[:limit]
     return UnitPage(
         items=[unit_read(u) for u in rows],
-        next_cursor=cursors.encode([rows[-1].code]) if more and rows else None,
+        next_cursor=cursors.encode([rows[-1].code], kind="units") if more and rows else None,
     )
 
 
@@ -178,7 +178,7 @@ async def list_grids(
     cursor: Cursor = None,
 ) -> GridCollection:
     """A FeatureCollection of grid boundaries (no personal data: the dashboard draws it)."""
-    after = _after(cursor)
+    after = _after(cursor, "grids")
     rows = await repository.units_page(
         session,
         kind="grid",
@@ -190,7 +190,7 @@ async def list_grids(
     rows = rows[:limit]
     return GridCollection(
         features=[grid_feature(u) for u in rows],
-        next_cursor=cursors.encode([rows[-1].code]) if more and rows else None,
+        next_cursor=cursors.encode([rows[-1].code], kind="grids") if more and rows else None,
     )
 
 

@@ -34,9 +34,11 @@ class Strict(BaseModel):
 
 
 class Geometry(BaseModel):
-    """A GeoJSON Polygon or MultiPolygon in WGS-84 lon/lat."""
+    """A GeoJSON Polygon or MultiPolygon in WGS-84 lon/lat; foreign members (`bbox` …) are
+    accepted and not stored."""
 
-    model_config = ConfigDict(extra="allow")
+    # Stored, a foreign member could be any JSON, nested deep enough to break every grid read.
+    model_config = ConfigDict(extra="ignore")
     type: Annotated[str, StringConstraints(pattern="^(Polygon|MultiPolygon)$")]
     coordinates: list[Any]
 

@@ -104,7 +104,10 @@ def _row(f: UnitFeature, now: datetime) -> dict[str, Any]:
         "kind": f.kind,
         "parent_code": f.parent_code,
         "aliases": list(f.aliases),
-        "boundary": f.geometry,
+        # Only what a boundary is: a foreign member of the file's geometry is not stored.
+        "boundary": None
+        if f.geometry is None
+        else {"type": f.geometry["type"], "coordinates": f.geometry["coordinates"]},
         "default_grid_code": f.default_grid,
         "active": True,
         "updated_at": now,

@@ -91,11 +91,13 @@ async def list_tickets(
     their grid (worker) or department (member)."""
     after = None
     if cursor is not None:
-        at, ticket_id = cursors.decode(cursor, 2)
+        at, ticket_id = cursors.decode(cursor, kind="tickets", arity=2)
         try:
             after = (datetime.fromisoformat(at), int(ticket_id))
         except (TypeError, ValueError) as exc:
             raise Unprocessable("Malformed cursor", field="cursor") from exc
+        if after[0].tzinfo is None:  # a naive time cannot be compared with stored instants
+            raise Unprocessable("Malformed cursor", field="cursor")
     scope: dict[str, str | None] = {}
     if principal.role not in CENTRE:
         key = "visible_grid" if principal.role is Role.worker else "visible_unit"
@@ -104,7 +106,9 @@ async def list_tickets(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
-        cursors.encode([rows[-1].created_at.isoformat(), rows[-1].id]) if more and rows else None
+        cursors.encode([rows[-1].created_at.isoformat(), rows[-1].id], kind="tickets")
+        if more and rows
+        else None
     )
     items = [present(principal, t) for t in rows]
     await audit.record_reads(

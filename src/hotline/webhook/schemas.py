@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
 
 from hotline.kit.patch import refuse_nulls
 from hotline.ticket.schemas import LocalTime
 from hotline.webhook.outbox import EVENT_TYPES
 
+Url = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]  # the column's length
 EventTypes = Annotated[
     list[str],
     Field(
@@ -27,7 +28,7 @@ def _known(types: list[str]) -> list[str]:
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: AnyHttpUrl
+    url: Url
     event_types: EventTypes
     description: str = Field(default="", max_length=500)
 
@@ -37,7 +38,7 @@ class WebhookCreate(BaseModel):
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     _nulls = refuse_nulls({"url", "event_types", "description", "active"})
-    url: AnyHttpUrl | None = None
+    url: Url | None = None
     event_types: EventTypes | None = None
     description: str | None = Field(default=None, max_length=500)
     active: bool | None = Field(default=None, description="true re-enables a disabled endpoint")

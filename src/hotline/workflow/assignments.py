@@ -136,7 +136,11 @@ async def poll(
     if principal.role not in (Role.worker, Role.member) or principal.staff_id is None:
         raise Forbidden("Assignments are for grid workers and members with a staff id")
     try:
-        after = int(cursors.decode(since, 1)[0]) if since is not None else None
+        after = (
+            int(cursors.decode(since, kind="assignments", arity=1, field="since")[0])
+            if since is not None
+            else None
+        )
     except (TypeError, ValueError) as exc:
         raise Unprocessable("Malformed cursor", field="since") from exc
     keys = wake_keys(principal)
@@ -159,5 +163,7 @@ async def poll(
     finally:
         notify.hub.unregister(keys, ready)
     items.reverse()  # newest change first
-    page = AssignmentPage(items=items, cursor=cursors.encode([cursor]), more=more)
+    page = AssignmentPage(
+        items=items, cursor=cursors.encode([cursor], kind="assignments"), more=more
+    )
     return Poll(page, etag)
