@@ -167,7 +167,7 @@ async def state(session: AsyncSession) -> State:
 
 async def dirty_days(session: AsyncSession, watermark: int) -> set[date]:
     """The days holding a ticket changed after ``watermark`` (the change_seq index)."""
-    rows = await session.scalars(select(day_of(session).distinct()).where(T.change_seq > watermark))
+    rows = await session.scalars(select(day_of(session)).distinct().where(T.change_seq > watermark))
     return {_as_date(d) for d in rows}
 
 
