@@ -139,33 +139,55 @@ async def _rolled_counts(
     session: AsyncSession, scope: Scope, now: datetime, by: str | None, plan: Plan
 ) -> list[tuple[Any, dict[str, int]]]:
     """Clean days from metric_day, dirty days and the counts that depend on ``now`` live."""
+    if by is None:
+        out = await _rolled(session, scope, now, plan, None, None)
+        return [(None, out.get(None) or dict.fromkeys(formulas.counts(now), 0))]
+    out = await _rolled(session, scope, now, plan, metric_day.c.key, GROUPS[by])
+    return [(k or None, v) for k, v in out.items() if v["received"]]
+
+
+async def _rolled(
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    plan: Plan,
+    stored_key: Any,
+    live_key: Any,
+) -> dict[Any, dict[str, int]]:
+    """Counts per key (None: one group): the stored rows' ``stored_key`` and the live rows'
+    ``live_key`` must name the same groups."""
     names = list(formulas.counts(now))
     out: dict[Any, dict[str, int]] = {}
 
     def add(key: Any, row: Any, columns: Iterable[str]) -> None:
+        if isinstance(key, str) and stored_key is metric_day.c.day:
+            key = date.fromisoformat(key)  # SQLite's date() is text
         counted = out.setdefault(key, dict.fromkeys(names, 0))
         for n in columns:
             counted[n] += int(getattr(row, n) or 0)
 
     day = metric_day.c
-    stored = select(day.key, *(func.sum(day[n]).label(n) for n in ROLLED)).where(
-        *_rows(metric_day, plan)
-    )
-    for row in await session.execute(stored.group_by(day.key)):
-        add((row.key or None) if by else None, row, ROLLED)
-    key = GROUPS[by] if by else literal_column("NULL")
+    skey = stored_key if stored_key is not None else literal_column("NULL")
+    stored = select(skey.label("key"), *(func.sum(day[n]).label(n) for n in ROLLED))
+    stored = stored.where(*_rows(metric_day, plan))
+    for row in await session.execute(stored.group_by(skey) if stored_key is not None else stored):
+        add(row.key, row, ROLLED)
+    key = live_key if live_key is not None else literal_column("NULL")
+
+    def grouped(query: Any) -> Any:
+        return query.group_by(key) if live_key is not None else query
+
     if plan.dirty:
         live = rollup.count_columns(now)
         query = scope.where(select(key.label("key"), *live)).where(rollup.on_days(plan.dirty))
-        for row in await session.execute(query.group_by(key) if by else query):
+        for row in await session.execute(grouped(query)):
             add(row.key, row, ROLLED)
     overdue = formulas.counts(now)["overdue_now"].label("overdue_now")
     query = scope.where(select(key.label("key"), overdue)).where(T.status.in_(OPEN))
-    for row in await session.execute(query.group_by(key) if by else query):
-        add(row.key, row, LIVE)
-    if by is None:
-        return [(None, out.get(None, dict.fromkeys(names, 0)))]
-    return [(k, v) for k, v in out.items() if v["received"]]
+    for row in await session.execute(grouped(query)):
+        if row.overdue_now:
+            add(row.key, row, LIVE)
+    return out
 
 
 def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -402,6 +424,16 @@ def _bucket(session: AsyncSession, interval: str) -> ColumnElement[Any]:
 async def timeseries(
     session: AsyncSession, scope: Scope, now: datetime, interval: str
 ) -> list[dict[str, Any]]:
+    plan = await _plan(session, scope, None)
+    if plan is not None:
+        days = await _rolled(session, scope, now, plan, metric_day.c.day, rollup.day_of(session))
+        periods: dict[date, dict[str, int]] = {}
+        for day, counted in sorted(days.items()):
+            start = _period_start(day, interval)
+            into = periods.setdefault(start, dict.fromkeys(counted, 0))
+            for n, v in counted.items():
+                into[n] += v
+        return [_point(start.isoformat(), c) for start, c in sorted(periods.items())]
     bucket = _bucket(session, interval).label("bucket")
     exprs = formulas.counts(now)
     query = (
@@ -411,16 +443,19 @@ async def timeseries(
     )
     out = []
     for row in await session.execute(query):
-        counted = {n: int(getattr(row, n) or 0) for n in exprs}
-        rates = formulas.rates(counted)
-        out.append(
-            {
-                "period": str(row.bucket)[:10],
-                "counts": counted,
-                "rates": {
-                    k: rates[k]
-                    for k in ("completion", "on_time_completion", "on_time_signing", "satisfaction")
-                },
-            }
-        )
+        out.append(_point(str(row.bucket)[:10], {n: int(getattr(row, n) or 0) for n in exprs}))
     return out
+
+
+def _period_start(day: date, interval: str) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _point(period: str, counted: dict[str, int]) -> dict[str, Any]:
+    rates = formulas.rates(counted)
+    shown = ("completion", "on_time_completion", "on_time_signing", "satisfaction")
+    return {"period": period, "counts": counted, "rates": {k: rates[k] for k in shown}}
