@@ -14,6 +14,7 @@ lock one at a time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,9 +31,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,12 +127,14 @@ def done(measure: str) -> ColumnElement[bool]:
 
 
 def bin_of(value: ColumnElement[Any], low: int = 0, high: int = len(BOUNDS)) -> Any:
-    """The bin n with BOUNDS[n-1] <= value < BOUNDS[n], by bisection: ~8 comparisons a row."""
+    """The bin n with BOUNDS[n-1] <= value < BOUNDS[n], by bisection: ~8 comparisons a row.
+    Numbers inline, not bound, so that GROUP BY can repeat the expression."""
     if low == high:
-        return literal(low)
+        return literal_column(str(low))
     middle = (low + high) // 2
     return case(
-        (value < BOUNDS[middle], bin_of(value, low, middle)), else_=bin_of(value, middle + 1, high)
+        (value < literal_column(str(BOUNDS[middle])), bin_of(value, low, middle)),
+        else_=bin_of(value, middle + 1, high),
     )
 
 
@@ -231,6 +236,9 @@ async def _lock_state(session: AsyncSession) -> None:
 
 
 async def _build(session: AsyncSession, now: datetime, days: list[date] | None) -> None:
+    if postgres(session):
+        await _build_grouped(session, now, days)
+        return
     day = day_of(session).label("day")
     scope = on_days(days) if days is not None else literal(True)
     groups: list[tuple[str, ColumnElement[Any]]] = [("all", literal(""))]
@@ -267,3 +275,56 @@ async def _build(session: AsyncSession, now: datetime, days: list[date] | None) 
                     query,
                 )
             )
+
+
+async def _build_grouped(session: AsyncSession, now: datetime, days: list[date] | None) -> None:
+    """PostgreSQL: every dimension in one pass per table (GROUPING SETS), 3 passes in all."""
+    zone = county_zone().key
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", zone):
+        raise ValueError(f"unexpected time zone name {zone!r}")
+    # Inline, not bound: GROUP BY must repeat the very expression.
+    local = func.timezone(literal_column(f"'{zone}'"), func.timezone(text("'UTC'"), T.created_at))
+    day = cast(local, Date)
+    scope = on_days(days) if days is not None else literal(True)
+    dim = case(
+        *((func.grouping(c) == 0, literal(name)) for name, c in DIMS.items()), else_=literal("all")
+    )
+    key = case(
+        *((func.grouping(c) == 0, func.coalesce(c, "")) for c in DIMS.values()), else_=literal("")
+    )
+
+    def sets(*extra: Any) -> Any:
+        return func.grouping_sets(
+            tuple_(day, *extra), *(tuple_(day, c, *extra) for c in DIMS.values())
+        )
+
+    query = (
+        select(day.label("day"), dim.label("dim"), key.label("key"), *count_columns(now))
+        .where(scope)
+        .group_by(sets())
+    )
+    await session.execute(insert(metric_day).from_select(["day", "dim", "key", *ROLLED], query))
+    for measure in DURATIONS:
+        value = seconds(session, measure)
+        bin_ = bin_of(value)
+        query = (
+            select(
+                day.label("day"),
+                dim.label("dim"),
+                key.label("key"),
+                literal(measure).label("measure"),
+                bin_.label("bin"),
+                func.count().label("n"),
+                func.sum(micros(value)).label("total_us"),
+                cast(func.min(value), Double).label("least"),
+                cast(func.max(value), Double).label("greatest"),
+            )
+            .where(scope, done(measure))
+            .group_by(sets(bin_))
+        )
+        await session.execute(
+            insert(metric_bin).from_select(
+                ["day", "dim", "key", "measure", "bin", "n", "total_us", "least", "greatest"],
+                query,
+            )
+        )
