@@ -1,21 +1,21 @@
 """The daily roll-up of the dashboard's figures (docs/metrics.md, "How the figures are kept").
 
     metric_day    per county creation day and one dimension value (``dim`` = all, township,
-                  category, unit, line, kind or urgency; ``key`` = its code, '' for none):
+                  category, line, kind or urgency; ``key`` = its code, '' for none):
                   the time-independent counts of ``formulas.counts``
     metric_bin    per day, dimension value, duration (sign, close) and histogram bin: how many
                   tickets, the sum of their durations in µs, the least and the greatest
     metric_state  the change number through which the roll-up is complete (one row)
 
-Plus three indexes on ``ticket`` for the parts computed live: the open tickets (overdue now),
-and on PostgreSQL each duration with the creation time (the exact 90th percentile).
+Plus, on PostgreSQL, an index on ``ticket`` per duration with the creation time, for the
+exact 90th percentile.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, Double, Index, Integer, String, Table, func, text
+from sqlalchemy import BigInteger, Column, Date, Double, Index, Integer, String, Table, and_, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db.base import Base
@@ -45,26 +45,31 @@ ROLLED = (
     "escalated_to_3",
     "escalated_to_4",
 )
-# Counts that depend on `now`, always computed live over the open tickets.
+# Counts that depend on `now`: overdue_now = the open tickets with a deadline (kept, below)
+# minus those whose deadline is still ahead (live, through the deadline indexes: few).
 LIVE = ("overdue_now",)
-OPEN = ("dispatched", "rework", "signed")
+WAITING = {
+    "open_sign_dated": and_(T.status.in_(("dispatched", "rework")), T.sign_due_at.is_not(None)),
+    "open_reply_dated": and_(T.status == "signed", T.reply_due_at.is_not(None)),
+}
 
+# Keyed dimension value first: a query reads one value's run of days. A refresh deletes by day.
 metric_day = Table(
     "metric_day",
     Base.metadata,
-    Column("day", Date, primary_key=True),
     Column("dim", String(16), primary_key=True),
     Column("key", String(64), primary_key=True),
-    *(Column(name, Integer, nullable=False) for name in ROLLED),
+    Column("day", Date, primary_key=True, index=True),
+    *(Column(name, Integer, nullable=False) for name in (*ROLLED, *WAITING)),
 )
 
 metric_bin = Table(
     "metric_bin",
     Base.metadata,
-    Column("day", Date, primary_key=True),
     Column("dim", String(16), primary_key=True),
     Column("key", String(64), primary_key=True),
     Column("measure", String(8), primary_key=True),
+    Column("day", Date, primary_key=True, index=True),
     Column("bin", Integer, primary_key=True),
     Column("n", Integer, nullable=False),
     Column("total_us", BigInteger, nullable=False),
@@ -81,29 +86,6 @@ class MetricState(Base):
     watermark: Mapped[int | None] = mapped_column(BigInteger)
     refreshed_at: Mapped[datetime | None]
     built_on: Mapped[date | None]
-
-
-# Overdue-now is counted over the open tickets of the period: a small partial index that holds
-# every column a filter or a breakdown may need, so the count never reads the table.
-Index(
-    "ix_ticket_open_created_at",
-    T.created_at,
-    postgresql_include=[
-        "status",
-        "sign_due_at",
-        "reply_due_at",
-        "township_code",
-        "village_code",
-        "area_code",
-        "unit_code",
-        "category_code",
-        "line",
-        "kind",
-        "urgency",
-    ],
-    postgresql_where=text("status IN ('dispatched', 'rework', 'signed')"),
-    sqlite_where=text("status IN ('dispatched', 'rework', 'signed')"),
-)
 
 
 # The exact 90th percentile reads the few tickets of one histogram bin in duration order

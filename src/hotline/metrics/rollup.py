@@ -43,15 +43,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.kit.clock import county_zone
 from hotline.metrics import formulas
-from hotline.metrics.models import DURATIONS, ROLLED, MetricState, metric_bin, metric_day
+from hotline.metrics.models import DURATIONS, ROLLED, WAITING, MetricState, metric_bin, metric_day
 from hotline.ticket.models import Ticket as T
 
-# The dimensions kept per day besides "all"; a filter on any other (village, grid, worker) or
-# on two at once is answered from the tickets.
+# The dimensions kept per day besides "all"; a filter on any other (village, grid, unit,
+# worker: hundreds of values, each narrow enough for its own index) or on two at once is
+# answered from the tickets.
 DIMS: dict[str, Any] = {
     "township": T.township_code,
     "category": T.category_code,
-    "unit": T.unit_code,
     "line": T.line,
     "kind": T.kind,
     "urgency": T.urgency,
@@ -153,8 +153,10 @@ def micros(value: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def count_columns(now: datetime) -> list[ColumnElement[Any]]:
+    """The kept counts, as in metric_day: those of formulas.counts and the WAITING ones."""
     exprs = formulas.counts(now)
-    return [exprs[name].label(name) for name in ROLLED]
+    kept = [exprs[name].label(name) for name in ROLLED]
+    return kept + [formulas._count(c).label(name) for name, c in WAITING.items()]
 
 
 @dataclass
@@ -250,7 +252,9 @@ async def _build(session: AsyncSession, now: datetime, days: list[date] | None) 
             .where(scope)
             .group_by(day, keyed)
         )
-        await session.execute(insert(metric_day).from_select(["day", "dim", "key", *ROLLED], query))
+        await session.execute(
+            insert(metric_day).from_select(["day", "dim", "key", *ROLLED, *WAITING], query)
+        )
         for measure in DURATIONS:
             value = seconds(session, measure)
             bin_ = bin_of(value).label("bin")
@@ -303,7 +307,9 @@ async def _build_grouped(session: AsyncSession, now: datetime, days: list[date] 
         .where(scope)
         .group_by(sets())
     )
-    await session.execute(insert(metric_day).from_select(["day", "dim", "key", *ROLLED], query))
+    await session.execute(
+        insert(metric_day).from_select(["day", "dim", "key", *ROLLED, *WAITING], query)
+    )
     for measure in DURATIONS:
         value = seconds(session, measure)
         bin_ = bin_of(value)

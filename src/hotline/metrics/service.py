@@ -9,14 +9,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.hotspot.models import Cluster, ClusterMember
 from hotline.kit.clock import county_zone
 from hotline.metrics import formulas, rollup
-from hotline.metrics.models import DURATIONS, LIVE, OPEN, ROLLED, metric_bin, metric_day
+from hotline.metrics.models import DURATIONS, ROLLED, WAITING, metric_bin, metric_day
 from hotline.org.models import Staff, Unit
 from hotline.ticket.models import Ticket as T
 from hotline.workflow.models import Summons
@@ -157,21 +157,22 @@ async def _rolled(
     """Counts per key (None: one group): the stored rows' ``stored_key`` and the live rows'
     ``live_key`` must name the same groups."""
     names = list(formulas.counts(now))
+    kept = (*ROLLED, *WAITING)
     out: dict[Any, dict[str, int]] = {}
 
-    def add(key: Any, row: Any, columns: Iterable[str]) -> None:
+    def add(key: Any, row: Any, columns: Iterable[str], sign: int = 1) -> None:
         if isinstance(key, str) and stored_key is metric_day.c.day:
             key = date.fromisoformat(key)  # SQLite's date() is text
-        counted = out.setdefault(key, dict.fromkeys(names, 0))
+        counted = out.setdefault(key, dict.fromkeys((*names, *WAITING), 0))
         for n in columns:
-            counted[n] += int(getattr(row, n) or 0)
+            counted[n] += sign * int(getattr(row, n) or 0)
 
     day = metric_day.c
     skey = stored_key if stored_key is not None else literal_column("NULL")
-    stored = select(skey.label("key"), *(func.sum(day[n]).label(n) for n in ROLLED))
+    stored = select(skey.label("key"), *(func.sum(day[n]).label(n) for n in kept))
     stored = stored.where(*_rows(metric_day, plan))
     for row in await session.execute(stored.group_by(skey) if stored_key is not None else stored):
-        add(row.key, row, ROLLED)
+        add(row.key, row, kept)
     key = live_key if live_key is not None else literal_column("NULL")
 
     def grouped(query: Any) -> Any:
@@ -181,12 +182,19 @@ async def _rolled(
         live = rollup.count_columns(now)
         query = scope.where(select(key.label("key"), *live)).where(rollup.on_days(plan.dirty))
         for row in await session.execute(grouped(query)):
-            add(row.key, row, ROLLED)
-    overdue = formulas.counts(now)["overdue_now"].label("overdue_now")
-    query = scope.where(select(key.label("key"), overdue)).where(T.status.in_(OPEN))
+            add(row.key, row, kept)
+    # Overdue now = open with a deadline − open with the deadline still ahead (formulas.counts'
+    # overdue_now, split at `now`). The second part is few rows, found by the deadline indexes.
+    ahead = {
+        "open_sign_dated": and_(T.status.in_(("dispatched", "rework")), T.sign_due_at >= now),
+        "open_reply_dated": and_(T.status == "signed", T.reply_due_at >= now),
+    }
+    columns = [formulas._count(c).label(n) for n, c in ahead.items()]
+    query = scope.where(select(key.label("key"), *columns).where(or_(*ahead.values())))
     for row in await session.execute(grouped(query)):
-        if row.overdue_now:
-            add(row.key, row, LIVE)
+        add(row.key, row, WAITING, sign=-1)
+    for counted in out.values():
+        counted["overdue_now"] = sum(counted.pop(n) for n in WAITING)
     return out
 
 
