@@ -1,5 +1,6 @@
 """Metric roll-up: the daily counts and duration histograms per dimension value, the change
-number they are complete through, and (PostgreSQL) an index per duration for the exact p90.
+number they are complete through, the open tickets by deadline (overdue now) and, on
+PostgreSQL, an index per duration for the exact 90th percentile.
 
 Revision ID: b7e1c0d4a9f2
 Revises: 9daf8df2e6cb
@@ -41,6 +42,10 @@ ROLLED = (
 )
 # Open tickets with a deadline, for overdue_now (metrics.models.WAITING).
 WAITING = ("open_sign_dated", "open_reply_dated")
+OPEN_BY_DEADLINE = (
+    ("ix_ticket_sign_due_open", "sign_due_at", "status IN ('dispatched', 'rework')"),
+    ("ix_ticket_reply_due_open", "reply_due_at", "status = 'signed'"),
+)
 
 
 def upgrade() -> None:
@@ -75,6 +80,14 @@ def upgrade() -> None:
         sa.Column("built_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_state")),
     )
+    for name, column, where in OPEN_BY_DEADLINE:
+        op.create_index(
+            name,
+            "ticket",
+            [column],
+            postgresql_where=sa.text(where),
+            sqlite_where=sa.text(where),
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE INDEX ix_ticket_sign_seconds ON ticket "
@@ -90,6 +103,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_ticket_close_seconds", table_name="ticket")
         op.drop_index("ix_ticket_sign_seconds", table_name="ticket")
+    for name, _, _ in OPEN_BY_DEADLINE:
+        op.drop_index(name, table_name="ticket")
     op.drop_table("metric_state")
     op.drop_index(op.f("ix_metric_bin_day"), table_name="metric_bin")
     op.drop_table("metric_bin")
