@@ -195,6 +195,15 @@ class TestRollUp:
 SATISFIED = {"reached": True, "resolution": "resolved", "satisfaction": "satisfied"}
 
 
+class TestRefresher:
+    async def test_the_sweepers_loop_builds_then_refreshes_it(self, app: Any) -> None:
+        from hotline.sla import sweeper
+
+        await sweeper._refresh_metrics(app.state.sessionmaker)
+        async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
+            assert (await rollup.state(session)).built
+
+
 class TestPercentile:
     async def test_the_90th_percentile_inside_a_bin_is_the_tickets_own(
         self,
