@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import county_zone
-from hotline.metrics import rollup, service
+from hotline.metrics import rolled, rollup
 from hotline.ticket.models import Ticket
 from hotline.workflow import changes
 from tests.conftest import Clock, Demo
@@ -59,15 +59,15 @@ async def assert_as_plain(
 ) -> list[Any]:
     """The figures with the roll-up equal those without it; the roll-up was read."""
     read = []
-    original = service._rolled_counts
+    original = rolled.rolled_counts
 
     async def spy(*args: Any, **kwargs: Any) -> Any:
         read.append(1)
         return await original(*args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(service, "_rolled_counts", spy)
-        rolled = await figures(client, demo)
+        m.setattr(rolled, "rolled_counts", spy)
+        answers = await figures(client, demo)
     assert read, "the roll-up was not used"
 
     async def never_built(session: Any) -> rollup.State:
@@ -76,9 +76,9 @@ async def assert_as_plain(
     with monkeypatch.context() as m:
         m.setattr(rollup, "state", never_built)
         plain = await figures(client, demo)
-    for (path, params), a, b in zip(QUERIES, rolled, plain, strict=True):
+    for (path, params), a, b in zip(QUERIES, answers, plain, strict=True):
         assert a == b, (path, params)
-    return rolled
+    return answers
 
 
 async def refresh(app: Any) -> rollup.Refreshed:
@@ -112,9 +112,9 @@ class TestRollUp:
     ) -> None:
         built = await refresh(app)
         assert built.full
-        rolled = await assert_as_plain(client, demo, monkeypatch)
-        assert rolled[0]["counts"] == EXPECTED_COUNTS
-        assert rolled[0]["time_to_close"] == {"avg_minutes": 6483.8, "p90_minutes": 21595.0}
+        answers = await assert_as_plain(client, demo, monkeypatch)
+        assert answers[0]["counts"] == EXPECTED_COUNTS
+        assert answers[0]["time_to_close"] == {"avg_minutes": 6483.8, "p90_minutes": 21595.0}
         again = await refresh(app)
         assert (again.full, again.days) == (False, 0)
 
@@ -133,8 +133,8 @@ class TestRollUp:
         await refresh(app)
         # T6's callback now reaches the caller, unsatisfied with the unit at fault: reworked.
         await h.act("2026-04-02T10:00:00+08:00", t6, "callback", "agent", UNSATISFIED)
-        rolled = await assert_as_plain(client, demo, monkeypatch)
-        assert rolled[0]["counts"]["callbacks_reached"] == EXPECTED_COUNTS["callbacks_reached"] + 1
+        answers = await assert_as_plain(client, demo, monkeypatch)
+        assert answers[0]["counts"]["callbacks_reached"] == EXPECTED_COUNTS["callbacks_reached"] + 1
         # T4 is finally signed, before any refresh: its day is dirty too.
         await h.act("2026-04-02T11:00:00+08:00", t4, "sign", "worker")
         await assert_as_plain(client, demo, monkeypatch)
@@ -145,8 +145,8 @@ class TestRollUp:
         await h.act("2026-04-02T12:00:00+08:00", t6, "sign", "worker")
         await h.act("2026-04-03T10:00:00+08:00", t6, "reply", "worker", {"text": "已返工"})
         await h.act("2026-04-03T11:00:00+08:00", t6, "callback", "agent", SATISFIED)
-        rolled = await assert_as_plain(client, demo, monkeypatch)
-        assert rolled[0]["counts"]["closed"] == EXPECTED_COUNTS["closed"] + 1
+        answers = await assert_as_plain(client, demo, monkeypatch)
+        assert answers[0]["counts"]["closed"] == EXPECTED_COUNTS["closed"] + 1
         await refresh(app)
         await assert_as_plain(client, demo, monkeypatch)
 
@@ -184,8 +184,8 @@ class TestRollUp:
             done = await refresh(app)
         async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
             assert await rollup.dirty_days(session, done.watermark)
-        rolled = await assert_as_plain(client, demo, monkeypatch)
-        assert rolled[0]["counts"]["signed"] == EXPECTED_COUNTS["signed"] + 1
+        answers = await assert_as_plain(client, demo, monkeypatch)
+        assert answers[0]["counts"]["signed"] == EXPECTED_COUNTS["signed"] + 1
         done = await refresh(app)
         async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
             assert not await rollup.dirty_days(session, done.watermark)
@@ -236,9 +236,9 @@ class TestPercentile:
                 await session.flush()
                 ticket.change_seq = await changes.next_seq(session)
         await refresh(app)
-        rolled = await assert_as_plain(client, demo, monkeypatch)
-        assert rolled[0]["counts"]["received"] == 41
-        assert rolled[0]["time_to_close"]["p90_minutes"] == round((63_500 + 97 * 36) / 60, 1)
+        answers = await assert_as_plain(client, demo, monkeypatch)
+        assert answers[0]["counts"]["received"] == 41
+        assert answers[0]["time_to_close"]["p90_minutes"] == round((63_500 + 97 * 36) / 60, 1)
 
 
 def test_a_sqlite_deployment_builds_and_refreshes_from_the_command_line(tmp_path: Path) -> None:
