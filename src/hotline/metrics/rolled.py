@@ -173,12 +173,16 @@ async def durations(
     for measure, n, *sums in await session.execute(stored):
         bins[measure].setdefault(n, Bin()).add(*sums)
     for measure in DURATIONS if plan.dirty else ():
-        value = rollup.seconds(session, measure)
+        times = rollup.fenced(
+            scope.where(select(rollup.seconds(session, measure).label("v"))).where(
+                rollup.done(measure), rollup.on_days(plan.dirty)
+            )
+        )
+        value = times.c.v
         at = rollup.bin_of(value).label("bin")
-        live = scope.where(
+        live = (
             select(at, func.count(), func.sum(rollup.micros(value)), func.min(value))
             .add_columns(func.max(value))
-            .where(rollup.done(measure), rollup.on_days(plan.dirty))
             .group_by(at)
         )
         for n, *sums in await session.execute(live):
