@@ -386,6 +386,18 @@ def table(results: dict[str, Any]) -> list[Row]:
                     result["dirty_summary_year_ms"],
                     "ms",
                 ),
+                _row(
+                    "metrics",
+                    "summary, a year, 1,000 changes spread over the year (plain until refreshed)",
+                    result["spread_summary_year_ms"],
+                    "ms",
+                ),
+                _row(
+                    "metrics",
+                    f"roll-up: refresh of those ({result['spread_refreshed_days']} days)",
+                    result["spread_refresh_s"],
+                    "s",
+                ),
                 _row("metrics", "roll-up: full build", result["rollup_full_build_s"], "s"),
                 _row(
                     "metrics",
