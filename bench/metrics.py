@@ -203,6 +203,14 @@ async def _time(settings: Settings, plain: bool) -> dict[str, Any]:
         out["rollup_refresh_s"], done = await refresh()
         out["rollup_refreshed_days"] = done.days
         out["summary_year_after_refresh_ms"] = await median(lambda s: service.summary(s, year, now))
+        spread = {"count": 1000, "since": datetime(2025, 1, 1), "spread": 199}
+        async with engine.begin() as conn:
+            await conn.execute(text(CHANGE), spread)
+        out["spread_summary_year_ms"] = await median(lambda s: service.summary(s, year, now))
+        out["spread_summary_month_ms"] = await median(lambda s: service.summary(s, month, now))
+        out["load_before_spread_refresh"] = os.getloadavg()[0]
+        out["spread_refresh_s"], done = await refresh()
+        out["spread_refreshed_days"] = done.days
         out["load_after"] = os.getloadavg()[0]
         out["built_through"] = built.watermark
     finally:
