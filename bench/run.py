@@ -370,6 +370,42 @@ def table(results: dict[str, Any]) -> list[Row]:
                     result["timeseries_year_daily_ms"],
                     "ms",
                 ),
+                _row(
+                    "metrics", "summary, a month, one grid", result["summary_grid_month_ms"], "ms"
+                ),
+                _row("metrics", "summary, a year, one grid", result["summary_grid_year_ms"], "ms"),
+                _row(
+                    "metrics",
+                    "summary, a year, one township",
+                    result["summary_township_year_ms"],
+                    "ms",
+                ),
+                _row(
+                    "metrics",
+                    f"summary, a year, {result['changed_tickets']:,} tickets changed since refresh",
+                    result["dirty_summary_year_ms"],
+                    "ms",
+                ),
+                _row(
+                    "metrics",
+                    "summary, a year, 1,000 changes spread over the year (plain until refreshed)",
+                    result["spread_summary_year_ms"],
+                    "ms",
+                ),
+                _row(
+                    "metrics",
+                    f"roll-up: refresh of those ({result['spread_refreshed_days']} days)",
+                    result["spread_refresh_s"],
+                    "s",
+                ),
+                _row("metrics", "roll-up: full build", result["rollup_full_build_s"], "s"),
+                _row(
+                    "metrics",
+                    f"roll-up: refresh after {result['changed_tickets']:,} changes "
+                    f"({result['rollup_refreshed_days']} days)",
+                    result["rollup_refresh_s"],
+                    "s",
+                ),
             ]
         elif label.startswith("longpoll_"):
             name = f"longpoll {result['backend']}"

@@ -364,6 +364,38 @@ async def _sweep(settings: Settings, at: Any) -> Any:
         await engine.dispose()
 
 
+metrics_app = typer.Typer(help="Metrics: the dashboard's daily roll-up.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+
+@metrics_app.command("refresh")
+def metrics_refresh(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild every day.")] = False,
+) -> None:
+    """Bring the roll-up up to date (the sweeper does it on every pass); the first run builds it."""
+    settings = settings_for(data_dir, database_url)
+    _migrate(settings)
+    done = asyncio.run(_metrics_refresh(settings, full))
+    what = "built" if done.full else f"refreshed {done.days} day(s)"
+    console.print(f"metrics roll-up {what} through change {done.watermark}")
+
+
+async def _metrics_refresh(settings: Settings, full: bool) -> Any:
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+    from hotline.kit.clock import utcnow
+    from hotline.metrics import rollup
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            return await rollup.refresh(session, utcnow(), full=full)
+    finally:
+        await engine.dispose()
+
+
 webhooks_app = typer.Typer(help="Webhooks: deliver the outbox.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 

@@ -4,6 +4,7 @@ from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.db.base import Base
 from hotline.hotspot import models as hotspot_models
+from hotline.metrics import models as metrics_models
 from hotline.org import models as org_models
 from hotline.sla import models as sla_models
 from hotline.ticket import models as ticket_models
@@ -17,6 +18,7 @@ __all__ = [
     "auth_models",
     "hotspot_models",
     "metadata",
+    "metrics_models",
     "org_models",
     "sla_models",
     "ticket_models",

@@ -25,17 +25,23 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
 
 @asynccontextmanager
 async def unit_of_work(
-    maker: async_sessionmaker[AsyncSession], *, read_only: bool = False
+    maker: async_sessionmaker[AsyncSession], *, read_only: bool = False, snapshot: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """A session inside a transaction: committed on success, rolled back on any exception.
 
     A read-only unit connects at once (to mark the connection); a writing one on first query.
+    ``snapshot`` (read-only): every statement sees the same committed state, REPEATABLE READ
+    on PostgreSQL (a read-only one never fails to serialise); SQLite's read transactions
+    already are snapshots.
     """
     async with maker() as session:
         async with session.begin():
             if read_only:
                 # Must be the first use: the option has to reach the connection before BEGIN.
-                await session.connection(execution_options={READ_ONLY: True})
+                options: dict[str, object] = {READ_ONLY: True}
+                if snapshot and session.get_bind().dialect.name == "postgresql":
+                    options["isolation_level"] = "REPEATABLE READ"
+                await session.connection(execution_options=options)
             yield session
         for callback in session.info.pop(POST_COMMIT, []):
             callback()
@@ -51,6 +57,13 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_snapshot_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.sessionmaker, read_only=True, snapshot=True) as s:
+        yield s
+
+
 # scope="function": the commit happens before the response, so a failed commit is never a 200.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+# A ReadSession whose statements all see one snapshot (figures assembled from several queries).
+SnapshotSession = Annotated[AsyncSession, Depends(get_snapshot_session, scope="function")]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from hotline.auth.dependencies import require
 from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal
-from hotline.db.session import ReadSession
+from hotline.db.session import SnapshotSession
 from hotline.errors import Forbidden, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import county_zone, utcnow
 from hotline.metrics import formulas, service
@@ -157,7 +157,7 @@ def _period(s: service.Scope) -> dict[str, date]:
     summary="The headline figures",
     description=FORMULAS,
 )
-async def summary(session: ReadSession, principal: Reader, s: Scoped) -> Summary:
+async def summary(session: SnapshotSession, principal: Reader, s: Scoped) -> Summary:
     figures = await service.summary(session, s, utcnow())
     return Summary(period=_period(s), filters=s.filters, **figures)
 
@@ -170,7 +170,7 @@ async def summary(session: ReadSession, principal: Reader, s: Scoped) -> Summary
     description=FORMULAS,
 )
 async def breakdown(
-    session: ReadSession,
+    session: SnapshotSession,
     principal: Reader,
     s: Scoped,
     by: By,
@@ -201,7 +201,7 @@ async def breakdown(
     description=FORMULAS,
 )
 async def timeseries(
-    session: ReadSession, principal: Reader, s: Scoped, interval: Interval = Interval.day
+    session: SnapshotSession, principal: Reader, s: Scoped, interval: Interval = Interval.day
 ) -> Series:
     points = await service.timeseries(session, s, utcnow(), interval.value)
     return Series(interval=interval.value, items=points)

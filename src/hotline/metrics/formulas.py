@@ -159,6 +159,11 @@ def rates(counted: dict[str, int]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def minutes(seconds: Any) -> float | None:
+    """A duration in seconds as the figures show it: minutes to one decimal."""
+    return round(float(seconds) / 60, 1) if seconds is not None else None
+
+
 def describe() -> str:
     """The formulas as Markdown lines, for the endpoints' descriptions."""
     return "\n".join(f"- `{r.name}` {r.zh} = {r.formula}" for r in RATES)

@@ -239,6 +239,7 @@ async def loop(
 
     async def work() -> None:
         _log(await sweep(maker, routing, share=share))
+        await _refresh_metrics(maker)
         if time.monotonic() - detected[0] >= hotspot_interval:
             detected[0] = time.monotonic()
             await _detect(maker)
@@ -284,6 +285,22 @@ def _log(report: Report) -> None:
             report.overdue,
             report.escalated,
             report.seconds,
+        )
+
+
+async def _refresh_metrics(maker: async_sessionmaker[AsyncSession]) -> None:
+    """Fold the changes since the last pass into the dashboard's roll-up (metrics.rollup)."""
+    from hotline.metrics import rollup
+
+    started = time.perf_counter()
+    async with unit_of_work(maker) as session:
+        done = await rollup.refresh(session, utcnow())
+    if done.full or done.days:
+        log.info(
+            "metrics roll-up: %s through change %d in %.2fs",
+            "built" if done.full else f"{done.days} day(s) refreshed",
+            done.watermark,
+            time.perf_counter() - started,
         )
 
 
