@@ -8,7 +8,7 @@ on it for microseconds instead of for the rest of their request. Numbers stay in
 (see hotline.workflow.changes). SQLite has one writer at a time and numbers in the application.
 
 Revision ID: b7c41e2f9a10
-Revises: 9daf8df2e6cb
+Revises: b7e1c0d4a9f2
 Create Date: 2026-11-26 09:50:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "b7c41e2f9a10"
-down_revision: str | None = "9daf8df2e6cb"
+down_revision: str | None = "b7e1c0d4a9f2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,11 +6,14 @@ lock (see db.engine). Both connect lazily, on their first query.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.engine import READ_ONLY
@@ -23,17 +26,53 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     session.info.setdefault(POST_COMMIT, []).append(callback)
 
 
+# One queue of writers per SQLite database in this process (see ``_writer_turn``).
+_writers: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _writer_turn(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """On SQLite, writers of this process wait their turn here, in arrival order.
+
+    SQLite has one writer at a time. Left to its busy handler, waiting writers sleep and retry
+    with growing naps (up to 100 ms), so under load some wait far longer than the work takes.
+    A first-come first-served asyncio lock hands the database to the next writer the moment the
+    last one commits; only writers of other processes still meet the busy handler.
+    """
+    bind = maker.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        yield
+        return
+    lock = _writers.get(bind.sync_engine)
+    if lock is None:
+        lock = _writers[bind.sync_engine] = asyncio.Lock()
+    async with lock:
+        yield
+
+
 @asynccontextmanager
 async def unit_of_work(
     maker: async_sessionmaker[AsyncSession], *, read_only: bool = False, snapshot: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """A session inside a transaction: committed on success, rolled back on any exception.
 
-    A read-only unit connects at once (to mark the connection); a writing one on first query.
-    ``snapshot`` (read-only): every statement sees the same committed state, REPEATABLE READ
-    on PostgreSQL (a read-only one never fails to serialise); SQLite's read transactions
-    already are snapshots.
+    A read-only unit connects at once (to mark the connection); a writing one on first query,
+    after its turn among this process's SQLite writers. ``snapshot`` (read-only): every
+    statement sees the same committed state, REPEATABLE READ on PostgreSQL (a read-only one
+    never fails to serialise); SQLite's read transactions already are snapshots.
     """
+    if not read_only:
+        async with _writer_turn(maker), _transaction(maker, read_only=False) as session:
+            yield session
+        return
+    async with _transaction(maker, read_only=True, snapshot=snapshot) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _transaction(
+    maker: async_sessionmaker[AsyncSession], *, read_only: bool, snapshot: bool = False
+) -> AsyncIterator[AsyncSession]:
     async with maker() as session:
         async with session.begin():
             if read_only:
