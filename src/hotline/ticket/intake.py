@@ -3,8 +3,8 @@
 - The same key from the same API key with the same body returns the first ticket.
 - The same key with a different body is a 422.
 - The same key while the first request is still running is a 409: per process by an in-memory
-  set, across processes on PostgreSQL by a transaction-scoped advisory try-lock. (On SQLite,
-  other processes wait for the writer lock instead and then get the replay.)
+  set, across processes on PostgreSQL by a transaction-scoped advisory try-lock. (On SQLite a
+  retry waits for the writer's turn instead, in this process or another, and then replays.)
 - A repeated ``external_id`` (the provincial platform's number) returns the ticket it made.
 
 The key, its request hash and the ticket are written in one transaction, so a crash leaves
