@@ -6,6 +6,9 @@ HTTP, including concurrent requests that commit on several connections, so isola
 fresh copy of the migrated SQLite file per test and by truncating PostgreSQL before each test
 (not by a rolled-back outer transaction, which concurrent connections could not see into).
 
+Under pytest-xdist (the default: ``-n auto``) each worker process has its own SQLite templates
+and its own PostgreSQL database beside the configured one (``test_gw0``, ``test_gw1``, …).
+
 The demo county is loaded once per backend and session, not per test: a test that uses ``demo``
 starts from a copy of a SQLite file that holds it, or from PostgreSQL tables refilled with the
 rows it left (the same keys for the whole session).
