@@ -91,11 +91,13 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE INDEX ix_ticket_sign_seconds ON ticket "
-            "(EXTRACT(epoch FROM signed_at - dispatched_at), created_at)"
+            "(EXTRACT(epoch FROM signed_at - dispatched_at), created_at) "
+            "WHERE signed_at IS NOT NULL AND dispatched_at IS NOT NULL"
         )
         op.execute(
             "CREATE INDEX ix_ticket_close_seconds ON ticket "
-            "(EXTRACT(epoch FROM closed_at - created_at), created_at)"
+            "(EXTRACT(epoch FROM closed_at - created_at), created_at) "
+            "WHERE closed_at IS NOT NULL AND created_at IS NOT NULL"
         )
 
 
