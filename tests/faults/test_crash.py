@@ -72,7 +72,10 @@ def test_sigkill_mid_intake_loses_no_answered_ticket(settings: Settings) -> None
 
         with ThreadPoolExecutor(8) as pool:
             futures = [pool.submit(client, n) for n in range(8)]
-            time.sleep(3)
+            # Kill mid-load once it is well under way (however slow a loaded machine makes it).
+            deadline = time.monotonic() + 60
+            while len(answered) <= 30 and time.monotonic() < deadline:
+                time.sleep(0.05)
             server.process.kill()  # SIGKILL: no shutdown, no flush
             server.process.wait(10)
             stop.set()
