@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from hotline.cli.common import (
+    DEFAULT_DATA_DIR,
+    DatabaseUrl,
+    DataDir,
+    console,
+    migrate_schema,
+    settings_for,
+)
+from hotline.cli.keys import keys_app
 from hotline.config import Settings
 
 app = typer.Typer(
     help="hotline: the service behind a county's 12345 government hotline.",
     no_args_is_help=True,
     add_completion=False,
-)
-keys_app = typer.Typer(
-    help="API keys: create them (the key is printed once).", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
 grids_app = typer.Typer(help="Grids: import a county file.", no_args_is_help=True)
@@ -30,43 +34,6 @@ demo_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(demo_app, name="demo")
-console = Console(stderr=True, soft_wrap=True)
-
-DataDir = Annotated[
-    Path,
-    typer.Option(
-        "--data-dir",
-        envvar="HOTLINE_DATA_DIR",
-        help="Data directory: the SQLite database, secrets and demo-keys.json.",
-    ),
-]
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="HOTLINE_DATABASE__URL",
-        help="Database URL (default: SQLite in the data directory), e.g. postgresql://u@host/db.",
-    ),
-]
-DEFAULT_DATA_DIR = Path("hotline-data")
-
-
-def settings_for(data_dir: Path, database_url: str | None) -> Settings:
-    """Settings for a command, exported so that server worker processes read the same."""
-    os.environ["HOTLINE_DATA_DIR"] = str(data_dir.resolve())
-    if database_url:
-        os.environ["HOTLINE_DATABASE__URL"] = database_url
-    try:
-        return Settings()
-    except ValueError as exc:
-        console.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
-def _migrate(settings: Settings) -> None:
-    from hotline.db import migrate
-
-    migrate.upgrade(settings.database_url)
 
 
 @app.command()
@@ -92,7 +59,7 @@ def serve(
     import uvicorn
 
     settings = settings_for(data_dir, database_url)
-    _migrate(settings)
+    migrate_schema(settings)
     if demo:
         _load_demo(settings)
     console.print(f"hotline listening on http://{host}:{port} ({workers} worker(s))")
@@ -112,7 +79,7 @@ def serve(
 def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None) -> None:
     """Bring the database schema to the latest version."""
     settings = settings_for(data_dir, database_url)
-    _migrate(settings)
+    migrate_schema(settings)
     console.print("schema at head")
 
 
@@ -134,7 +101,7 @@ def demo_cmd(
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_for(data_dir, database_url)
-    _migrate(settings)
+    migrate_schema(settings)
     _load_demo(settings)
 
 
@@ -163,7 +130,7 @@ def grids_import(
 ) -> None:
     """Import a county file: every polygon validated, all or nothing, with progress."""
     settings = settings_for(data_dir, database_url)
-    _migrate(settings)
+    migrate_schema(settings)
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -213,113 +180,6 @@ async def _import(settings: Settings, doc: Any) -> None:
     )
 
 
-@keys_app.command("create")
-def keys_create(
-    role: Annotated[
-        str, typer.Option(help="agent, dispatcher, worker, member, arbiter, viewer, admin")
-    ],
-    name: Annotated[str, typer.Option(help="Who the key belongs to.")],
-    unit: Annotated[str | None, typer.Option(help="Unit code (grid or department).")] = None,
-    staff_id: Annotated[int | None, typer.Option(help="Staff id for workers and members.")] = None,
-    data_dir: DataDir = DEFAULT_DATA_DIR,
-    database_url: DatabaseUrl = None,
-) -> None:
-    """Create an API key. The key is printed once; only its hash is stored."""
-    from hotline.auth.roles import Role
-
-    try:
-        parsed = Role(role)
-    except ValueError as exc:
-        console.print(f"[red]Unknown role {role!r}[/red]; one of: {', '.join(Role)}")
-        raise typer.Exit(2) from exc
-    settings = settings_for(data_dir, database_url)
-    _migrate(settings)
-    key = asyncio.run(_create_key(settings, parsed, name, unit, staff_id))
-    console.print("Store this key now; it cannot be shown again:")
-    typer.echo(key)
-
-
-@keys_app.command("list")
-def keys_list(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None) -> None:
-    """List keys: prefix, role, unit, name, created, revoked (never the key itself)."""
-    settings = settings_for(data_dir, database_url)
-    _migrate(settings)
-    for row in asyncio.run(_keys(settings)):
-        revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
-        typer.echo(
-            f"{row.prefix}  {row.role:<10} {row.unit_code or '-':<18} {revoked:<24} {row.name}"
-        )
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    prefix: Annotated[str, typer.Argument(help="The key's prefix: hl_<prefix>_…")],
-    data_dir: DataDir = DEFAULT_DATA_DIR,
-    database_url: DatabaseUrl = None,
-) -> None:
-    """Revoke a key; every API process refuses it from its next request."""
-    settings = settings_for(data_dir, database_url)
-    _migrate(settings)
-    if not asyncio.run(_revoke(settings, prefix.removeprefix("hl_").split("_")[0])):
-        console.print(f"[red]No active key with prefix {prefix}[/red]")
-        raise typer.Exit(1)
-    console.print(f"revoked {prefix}")
-
-
-async def _keys(settings: Settings) -> list[Any]:
-    from sqlalchemy import select
-
-    from hotline.auth.models import ApiKey
-    from hotline.db.engine import create_engine, create_sessionmaker
-    from hotline.db.session import unit_of_work
-
-    engine = create_engine(settings)
-    try:
-        async with unit_of_work(create_sessionmaker(engine), read_only=True) as session:
-            return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
-    finally:
-        await engine.dispose()
-
-
-async def _revoke(settings: Settings, prefix: str) -> bool:
-    from sqlalchemy import update
-
-    from hotline.auth.models import ApiKey
-    from hotline.db.engine import create_engine, create_sessionmaker
-    from hotline.db.session import unit_of_work
-    from hotline.kit.clock import utcnow
-
-    engine = create_engine(settings)
-    try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
-            result = await session.execute(
-                update(ApiKey)
-                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
-    finally:
-        await engine.dispose()
-
-
-async def _create_key(
-    settings: Settings, role: Any, name: str, unit: str | None, staff_id: int | None
-) -> str:
-    from hotline.auth.service import create_key
-    from hotline.db.engine import create_engine, create_sessionmaker
-    from hotline.db.session import unit_of_work
-
-    engine = create_engine(settings)
-    try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
-            minted = await create_key(
-                session, name=name, role=role, unit_code=unit, staff_id=staff_id
-            )
-        return minted.key
-    finally:
-        await engine.dispose()
-
-
 @app.command()
 def sweep(
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -343,7 +203,7 @@ def sweep(
         if at.tzinfo is None:
             console.print("[red]--now needs an offset, e.g. 2026-10-01T09:00:00+08:00[/red]")
             raise typer.Exit(2)
-    _migrate(settings)
+    migrate_schema(settings)
     report = asyncio.run(_sweep(settings, at))
     console.print(
         f"swept in {report.seconds:.2f}s: {report.reminded} reminded, {report.overdue} overdue, "
@@ -376,7 +236,7 @@ def metrics_refresh(
 ) -> None:
     """Bring the roll-up up to date (the sweeper does it on every pass); the first run builds it."""
     settings = settings_for(data_dir, database_url)
-    _migrate(settings)
+    migrate_schema(settings)
     done = asyncio.run(_metrics_refresh(settings, full))
     what = "built" if done.full else f"refreshed {done.days} day(s)"
     console.print(f"metrics roll-up {what} through change {done.watermark}")
@@ -406,7 +266,7 @@ def webhooks_deliver(
 ) -> None:
     """Deliver every webhook message that is due now (what `hotline serve` does each second)."""
     settings = settings_for(data_dir, database_url)
-    _migrate(settings)
+    migrate_schema(settings)
     attempts = asyncio.run(_deliver(settings))
     console.print(f"{attempts} delivery attempt(s)")
 

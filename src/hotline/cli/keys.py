@@ -1,0 +1,129 @@
+"""``hotline keys``: create, list and revoke API keys (only their hashes are stored)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.common import (
+    DEFAULT_DATA_DIR,
+    DatabaseUrl,
+    DataDir,
+    console,
+    migrate_schema,
+    settings_for,
+)
+from hotline.config import Settings
+
+keys_app = typer.Typer(
+    help="API keys: create them (the key is printed once).", no_args_is_help=True
+)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[
+        str, typer.Option(help="agent, dispatcher, worker, member, arbiter, viewer, admin")
+    ],
+    name: Annotated[str, typer.Option(help="Who the key belongs to.")],
+    unit: Annotated[str | None, typer.Option(help="Unit code (grid or department).")] = None,
+    staff_id: Annotated[int | None, typer.Option(help="Staff id for workers and members.")] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key. The key is printed once; only its hash is stored."""
+    from hotline.auth.roles import Role
+
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        console.print(f"[red]Unknown role {role!r}[/red]; one of: {', '.join(Role)}")
+        raise typer.Exit(2) from exc
+    settings = settings_for(data_dir, database_url)
+    migrate_schema(settings)
+    key = asyncio.run(_create_key(settings, parsed, name, unit, staff_id))
+    console.print("Store this key now; it cannot be shown again:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None) -> None:
+    """List keys: prefix, role, unit, name, created, revoked (never the key itself)."""
+    settings = settings_for(data_dir, database_url)
+    migrate_schema(settings)
+    for row in asyncio.run(_keys(settings)):
+        revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+        typer.echo(
+            f"{row.prefix}  {row.role:<10} {row.unit_code or '-':<18} {revoked:<24} {row.name}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix: hl_<prefix>_…")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a key; every API process refuses it from its next request."""
+    settings = settings_for(data_dir, database_url)
+    migrate_schema(settings)
+    if not asyncio.run(_revoke(settings, prefix.removeprefix("hl_").split("_")[0])):
+        console.print(f"[red]No active key with prefix {prefix}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {prefix}")
+
+
+async def _keys(settings: Settings) -> list[Any]:
+    from sqlalchemy import select
+
+    from hotline.auth.models import ApiKey
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine), read_only=True) as session:
+            return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+    finally:
+        await engine.dispose()
+
+
+async def _revoke(settings: Settings, prefix: str) -> bool:
+    from sqlalchemy import update
+
+    from hotline.auth.models import ApiKey
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+    from hotline.kit.clock import utcnow
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            result = await session.execute(
+                update(ApiKey)
+                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def _create_key(
+    settings: Settings, role: Any, name: str, unit: str | None, staff_id: int | None
+) -> str:
+    from hotline.auth.service import create_key
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            minted = await create_key(
+                session, name=name, role=role, unit_code=unit, staff_id=staff_id
+            )
+        return minted.key
+    finally:
+        await engine.dispose()
