@@ -24,7 +24,7 @@ from hotline.ops import access_log
 from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules, sweeper
-from hotline.sla.calendar import WorkCalendar
+from hotline.sla.calendars import CalendarCache
 from hotline.webhook import delivery
 from hotline.workflow import notify
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.phone_key = settings.phone_hash_key()
         app.state.routing = RoutingCache()
-        app.state.calendar = WorkCalendar.load(county_zone(), settings.data_dir / CALENDAR_FILE)
+        app.state.calendars = CalendarCache(county_zone(), settings.data_dir / CALENDAR_FILE)
         await notify.hub.start(settings.database_url, app.state.sessionmaker)
         sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
         throttle.LIMIT = settings.security.bad_key_limit
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         engine,
                         app.state.sessionmaker,
                         app.state.routing,
+                        app.state.calendars,
                         interval=settings.sweeper.interval,
                         share=settings.sweeper.remind_share,
                         hotspot_interval=settings.sweeper.hotspot_interval,

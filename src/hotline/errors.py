@@ -4,7 +4,8 @@
     ├── Unauthenticated     401 no or unknown key
     ├── Forbidden           403 known caller, not allowed
     ├── NotFound            404
-    ├── Conflict            409 (InvalidTransition names the current state)
+    ├── Conflict            409 (InvalidTransition names the current state; Designated the
+    │                           ruling that holds the ticket)
     ├── PreconditionFailed  412 stale If-Match version
     ├── PayloadTooLarge     413
     ├── Unprocessable       422 well-formed but unacceptable (e.g. idempotency key reuse)
@@ -61,6 +62,10 @@ class Conflict(HotlineError):
 
 class InvalidTransition(Conflict):
     code, title = "invalid_transition", "Not allowed in the ticket's current state"
+
+
+class Designated(Conflict):
+    code, title = "designated", "Held by a ruling of the confirmation group"
 
 
 class PreconditionFailed(HotlineError):

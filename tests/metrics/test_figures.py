@@ -7,7 +7,7 @@ March 2026, all but T5 in grid 东湖社区第一网格 (the clock set by hand f
         basically satisfied → closed (figures follow the latest cycle)
     T3  answered directly (直办)
     T4  return asked and rejected; never signed (overdue now); escalated once; supervised
-    T5  no place (triage), merged into T4
+    T5  no place (triage), merged into T4: no ticket of its own, counted as merged only
     T6  signed, extension of 3 days approved, replied after even that; callback not reached
     T7  created in February: outside the period
 """
@@ -153,10 +153,14 @@ async def history(client: httpx.AsyncClient, demo: Demo, clock: Clock) -> None:
 
 
 EXPECTED_COUNTS = {
-    "received": 6,
+    "received": 5,
+    "merged": 1,
     "dispatched": 4,
     "answered_directly": 1,
-    "closed": 4,
+    "closed": 3,
+    "completed": 3,
+    "redirected": 0,
+    "terminated": 0,
     "backlog": 2,
     "overdue_now": 1,
     "signed": 3,
@@ -171,19 +175,22 @@ EXPECTED_COUNTS = {
     "escalated": 1,
     "ruled": 0,
     "supervised": 1,
-    "escalated_to_1": 1,
-    "escalated_to_2": 0,
-    "escalated_to_3": 0,
-    "escalated_to_4": 0,
+    "staged": 0,
+    "escalated_village": 1,
+    "escalated_department": 0,
+    "escalated_township": 0,
+    "escalated_line": 0,
+    "escalated_county": 0,
+    "escalated_group": 0,
 }
 EXPECTED_RATES = {
-    "completion": (4, 5),
+    "completion": (3, 5),
     "on_time_completion": (2, 3),
     "on_time_signing": (3, 4),
     "response": (3, 4),
     "resolution": (2, 2),
     "satisfaction": (2, 2),
-    "direct_answer": (1, 6),
+    "direct_answer": (1, 5),
     "return": (1, 4),
     "rework": (1, 3),
 }
@@ -202,11 +209,11 @@ class TestSummary:
             assert (rate["numerator"], rate["denominator"]) == (numerator, denominator), name
             assert rate["value"] == round(numerator / denominator, 4), name
         assert body["time_to_sign"] == {"avg_minutes": 60.0, "p90_minutes": 60.0}
-        # Closed after 4320, 21595, 10 and 10 minutes.
-        assert body["time_to_close"] == {"avg_minutes": 6483.8, "p90_minutes": 21595.0}
+        # Closed after 4320, 21595 and 10 minutes (T5, merged, is no ticket of its own).
+        assert body["time_to_close"] == {"avg_minutes": 8641.7, "p90_minutes": 21595.0}
         assert body["whistles"]["summoned"] == 1
         assert body["whistles"]["report_in_on_time"]["value"] == 1.0
-        assert body["escalations_by_level"] == {"1": 1}
+        assert body["escalations_by_level"] == {"village": 1}
         assert "13812345678" not in r.text and "张三" not in r.text
 
     async def test_a_rate_over_nothing_is_null(self, client: httpx.AsyncClient, demo: Demo) -> None:
@@ -232,6 +239,7 @@ class TestSummary:
             headers=demo.headers("viewer"),
         )
         assert r.json()["counts"]["received"] == 5
+        assert r.json()["counts"]["merged"] == 0  # T5 lies nowhere
         r = await client.get(
             "/v1/metrics/summary",
             params={**PERIOD, "category": "utility.gas"},
@@ -253,7 +261,7 @@ class TestBreakdownAndSeries:
         items = r.json()["items"]
         assert [(i["key"], i["name"], i["counts"]["received"]) for i in items] == [
             (GRID, "东湖社区第一网格", 5),
-            (None, None, 1),
+            (None, None, 0),  # T5 alone, merged: shown, received nothing
         ]
         r = await client.get(
             "/v1/metrics/breakdown",
@@ -280,7 +288,7 @@ class TestBreakdownAndSeries:
         )
         assert [(p["period"], p["counts"]["received"]) for p in r.json()["items"]] == [
             ("2026-03-02", 2),
-            ("2026-03-03", 3),
+            ("2026-03-03", 2),
             ("2026-03-04", 1),
         ]
         r = await client.get(
@@ -289,7 +297,7 @@ class TestBreakdownAndSeries:
             headers=demo.headers("viewer"),
         )
         assert [(p["period"], p["counts"]["received"]) for p in r.json()["items"]] == [
-            ("2026-03-02", 6)
+            ("2026-03-02", 5)
         ]
         r = await client.get(
             "/v1/metrics/timeseries",

@@ -114,7 +114,7 @@ class TestRollUp:
         assert built.full
         answers = await assert_as_plain(client, demo, monkeypatch)
         assert answers[0]["counts"] == EXPECTED_COUNTS
-        assert answers[0]["time_to_close"] == {"avg_minutes": 6483.8, "p90_minutes": 21595.0}
+        assert answers[0]["time_to_close"] == {"avg_minutes": 8641.7, "p90_minutes": 21595.0}
         again = await refresh(app)
         assert (again.full, again.days) == (False, 0)
 

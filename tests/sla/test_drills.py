@@ -32,7 +32,9 @@ async def events(client: httpx.AsyncClient, demo: Demo, ticket: dict[str, Any]) 
 
 
 async def sweep(app: Any, at: datetime) -> sweeper.Report:
-    return await sweeper.sweep(app.state.sessionmaker, app.state.routing, now=at)
+    return await sweeper.sweep(
+        app.state.sessionmaker, app.state.routing, app.state.calendars, now=at
+    )
 
 
 class TestWorkingDays:
@@ -139,23 +141,34 @@ class TestSweeper:
             assert r.status_code == 200, r.text
             status = r.json()["status"]
             rungs.append((r.json()["escalation_level"], r.json()["escalation_unit"]))
-        # urban.road has no department in the catalogue: that rung is passed over.
-        assert rungs == [(1, "210124100002"), (2, "210124100"), (4, "210124-QZ")]
+        # A grid's ticket: its village, its township, the county (督办), the group.
+        assert rungs == [
+            (1, "210124100002"),
+            (2, "210124100"),
+            (3, "210124"),
+            (4, "210124-QZ"),
+        ]
         top = await client.post(
             f"/v1/tickets/{ticket['id']}/escalate", json={"reason": "再提"}, headers=dispatcher
         )
         assert top.status_code == 409
 
-    async def test_a_department_matter_climbs_to_its_department(
+    async def test_a_department_matter_climbs_its_own_ladder_never_into_a_village(
         self, client: httpx.AsyncClient, demo: Demo, clock: Clock
     ) -> None:
         ticket = await post(client, demo, category="market.food")
+        assert ticket["route"]["unit_code"] == "210124-D-MARKET"
         dispatcher = demo.headers("dispatcher")
+        rungs = []
         for _ in range(3):
             r = await client.post(
                 f"/v1/tickets/{ticket['id']}/escalate", json={"reason": "难"}, headers=dispatcher
             )
-        assert (r.json()["escalation_level"], r.json()["escalation_unit"]) == (3, "210124-D-MARKET")
+            assert r.status_code == 200, r.text
+            rungs.append((r.json()["escalation_level"], r.json()["escalation_unit"]))
+        # Its head, the county, the group.
+        assert rungs == [(1, "210124-D-MARKET"), (2, "210124"), (3, "210124-QZ")]
+        assert r.json()["status"] == "arbitration"
 
     async def test_only_the_owner_or_a_dispatcher_escalates(
         self, client: httpx.AsyncClient, demo: Demo, clock: Clock

@@ -880,7 +880,7 @@ class TestExtensionDecision:
         )
         moved = at(after["deadlines"]["reply_due_at"])
         assert moved > before + timedelta(days=3) - timedelta(seconds=1)
-        calendar = app.state.calendar
+        calendar = app.state.calendars.last()
         assert calendar.working_days_between(before - timedelta(microseconds=1), moved) == 3
         last = (await timeline(client, demo, ticket))[-1]
         assert (last["action"], last["details"]["days"]) == ("extension_approved", 3)
@@ -902,7 +902,10 @@ class TestExtensionDecision:
         )
         moved = at(after["deadlines"]["reply_due_at"])
         assert (
-            app.state.calendar.working_days_between(before - timedelta(microseconds=1), moved) == 1
+            app.state.calendars.last().working_days_between(
+                before - timedelta(microseconds=1), moved
+            )
+            == 1
         )
 
     async def test_rejection_keeps_the_deadline(

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline.auth import throttle
-from hotline.auth.roles import CENTRE, Role
+from hotline.auth.roles import CENTRE, FIELD, Role
 from hotline.auth.service import Principal, authenticate
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, TooManyRequests, Unauthenticated
@@ -56,5 +56,5 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 Agent = Annotated[Principal, Depends(require(Role.agent))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 CentreReader = Annotated[Principal, Depends(require(*CENTRE))]
-TicketReader = Annotated[Principal, Depends(require(*CENTRE, Role.worker, Role.member))]
+TicketReader = Annotated[Principal, Depends(require(*CENTRE, *FIELD))]
 AnyRole = Annotated[Principal, Depends(require(*Role))]

@@ -10,6 +10,7 @@ class Role(StrEnum):
     dispatcher = "dispatcher"
     worker = "worker"
     member = "member"
+    officer = "officer"
     arbiter = "arbiter"
     viewer = "viewer"
     admin = "admin"
@@ -17,5 +18,6 @@ class Role(StrEnum):
 
 # The hotline centre reads every ticket and every caller (DESIGN.md §8).
 CENTRE = frozenset({Role.agent, Role.dispatcher, Role.arbiter, Role.admin})
-# People in the field: they see tickets that concern their grid or department.
-FIELD = frozenset({Role.worker, Role.member})
+# People in the field and the units above the grid: they see the tickets that concern their
+# grid, department or unit (an officer also those of the units below theirs).
+FIELD = frozenset({Role.worker, Role.member, Role.officer})

@@ -14,6 +14,7 @@ from hotline.auth.models import ApiKey
 from hotline.auth.roles import Role
 from hotline.errors import Unauthenticated
 from hotline.kit.clock import utcnow
+from hotline.org.models import Unit
 
 KEY_PREFIX = "hl"
 
@@ -25,6 +26,9 @@ class Principal:
     role: Role
     unit_code: str | None
     staff_id: int | None
+    # The kind of the key's unit (grid, village, township, county, department …): what an
+    # officer reads below their unit depends on it.
+    unit_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,14 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(presented) > 200:
         raise Unauthenticated("Unknown API key")
-    row = await session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    found = (
+        await session.execute(
+            select(ApiKey, Unit.kind)
+            .outerjoin(Unit, Unit.code == ApiKey.unit_code)
+            .where(ApiKey.prefix == parts[1])
+        )
+    ).first()
+    row, kind = (found[0], found[1]) if found is not None else (None, None)
     expected = row.secret_hash if row is not None else "0" * 64
     matches = hmac.compare_digest(_digest(presented), expected)
     if row is None or not matches or row.revoked_at is not None:
@@ -82,4 +93,5 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal:
         role=Role(row.role),
         unit_code=row.unit_code,
         staff_id=row.staff_id,
+        unit_kind=kind,
     )

@@ -3,6 +3,7 @@
 from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.db.base import Base
+from hotline.escalation import models as escalation_models
 from hotline.hotspot import models as hotspot_models
 from hotline.metrics import models as metrics_models
 from hotline.org import models as org_models
@@ -16,6 +17,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "auth_models",
+    "escalation_models",
     "hotspot_models",
     "metadata",
     "metrics_models",

@@ -2,7 +2,8 @@
 
 Loaded once per database and never unless asked. The keys are minted anew for every fresh data
 directory and written to ``demo-keys.json`` (mode 0600) as a list of ``{name, role, unit, key}``
-(workers and members also carry their ``staff_id``).
+(workers, members and officers also carry their ``staff_id``). Officers: one for the county
+(督办), each township, each village or community and each department.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ async def _already_loaded(session: AsyncSession, path: Path) -> bool:
 
 
 async def _organisation(session: AsyncSession, now: datetime) -> list[tuple[str, str]]:
-    """County, departments, the confirmation group, catalogue; returns (grid code, name)."""
+    """County, departments, the confirmation group, catalogue; returns (code, kind) of every
+    unit people work in, grids first."""
     county = demo_county()
     await units.import_county(session, county, now=now)
     for dept in DEPARTMENTS:
@@ -93,20 +95,20 @@ async def _organisation(session: AsyncSession, now: datetime) -> list[tuple[str,
         ),
         now=now,
     )
-    return [
-        (f["properties"]["code"], f["properties"]["name"])
-        for f in county["features"]
-        if f["properties"].get("kind", "grid") == "grid"
-    ]
+    places = [(f["properties"]["code"], f["properties"]["kind"]) for f in county["features"]]
+    places += [(d.code, "department") for d in DEPARTMENTS]
+    order = {"grid": 0, "department": 1, "county": 2, "township": 3, "village": 4}
+    return sorted(places, key=lambda p: order[p[1]])
 
 
 async def _people(
-    session: AsyncSession, grids: list[tuple[str, str]], now: datetime
+    session: AsyncSession, places: list[tuple[str, str]], now: datetime
 ) -> list[dict[str, Any]]:
     listed: list[dict[str, Any]] = []
     for name, role in CENTRE_PEOPLE:
         minted = await create_key(session, name=name, role=role)
         listed.append({"name": name, "role": role.value, "unit": None, "key": minted.key})
+    grids = [(code, kind) for code, kind in places if kind == "grid"]
     n = 0
     for grid_code, _ in grids:
         n += 1
@@ -141,6 +143,22 @@ async def _people(
                 if (g + d + m) % people.MEMBERS_PER_DEPARTMENT == 0:
                     await staff.attach_member(session, grid_code, member.id, now=now)
             listed.append(await _key(session, member.name, Role.member, dept.code, member.id))
+    for code, kind in places:
+        if kind == "grid":
+            continue
+        n += 1
+        officer = await staff.create_staff(
+            session,
+            StaffCreate(
+                name=people.person_name(n),
+                role=StaffRole.officer,
+                unit_code=code,
+                phone=people.phone(n),
+                on_duty=True,
+            ),
+            now=now,
+        )
+        listed.append(await _key(session, officer.name, Role.officer, code, officer.id))
     return listed
 
 
@@ -157,7 +175,7 @@ async def _rekey(session: AsyncSession) -> list[dict[str, Any]]:
         minted = await create_key(session, name=name, role=role)
         listed.append({"name": name, "role": role.value, "unit": None, "key": minted.key})
     people_rows = await session.scalars(
-        select(Staff).where(Staff.role.in_(("worker", "member"))).order_by(Staff.id)
+        select(Staff).where(Staff.role.in_(("worker", "member", "officer"))).order_by(Staff.id)
     )
     for person in people_rows:
         listed.append(
@@ -188,8 +206,8 @@ async def load_into(session: AsyncSession, path: Path) -> bool:
         # same people (keys are stored hashed and cannot be recovered).
         listed = await _rekey(session)
     else:
-        grids = await _organisation(session, now)
-        listed = await _people(session, grids, now)
+        places = await _organisation(session, now)
+        listed = await _people(session, places, now)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_keys(path, listed)
     return True

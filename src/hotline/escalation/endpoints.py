@@ -7,18 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from hotline.audit import service as audit
-from hotline.auth.dependencies import AnyRole, Principal, require
-from hotline.auth.roles import Role
-from hotline.db.session import ReadSession, Session
+from hotline.auth.dependencies import Principal, require
+from hotline.auth.roles import FIELD, Role
+from hotline.db.session import ReadSession
 from hotline.errors import Conflict, Forbidden, Unauthenticated, responses
 from hotline.escalation import rulings
 from hotline.escalation.schemas import DisputedTicket, EscalateIn, RulingIn, SuperviseIn
 from hotline.escalation.service import Ladder, escalate
 from hotline.kit.clock import utcnow
-from hotline.ticket.schemas import TicketRead
+from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import present
-from hotline.workflow import common
-from hotline.workflow.endpoints import ACTION_PROBLEMS, DOC, IfMatch, act
+from hotline.workflow import actors, common
+from hotline.workflow.common import Act
+from hotline.workflow.endpoints import ActionRoute, add_action
+from hotline.workflow.states import Action
 
 router = APIRouter(prefix="/v1", tags=["escalation"])
 GroupReader = Annotated[Principal, Depends(require(Role.arbiter, Role.dispatcher, Role.admin))]
@@ -51,89 +53,57 @@ async def arbitration(
     return entries
 
 
-@router.post(
-    "/tickets/{ticket_id}/ruling",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Rule on ownership (确责, arbiter)",
-    description=DOC,
-)
-async def ruling(
-    ticket_id: int,
-    data: RulingIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    async def run(ticket: rulings.Ticket) -> rulings.Ticket:
-        state = await request.app.state.routing.current(session)
-        return await rulings.rule(
-            session,
-            ticket,
-            principal,
-            data,
-            state=state,
-            calendar=request.app.state.calendar,
-            now=utcnow(),
-        )
-
-    return await act(session, ticket_id, principal, if_match, run)
-
-
-@router.post(
-    "/tickets/{ticket_id}/escalate",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Escalate one rung (提级)",
-    description=DOC,
-)
-async def escalate_ticket(
-    ticket_id: int,
-    data: EscalateIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    """The owner, or a dispatcher, sends the ticket one rung up the ladder: village, township,
-    department, then the confirmation group (which moves it to arbitration)."""
-
-    async def run(ticket: rulings.Ticket) -> rulings.Ticket:
-        if not (common.is_owner(principal, ticket) or principal.role is Role.dispatcher):
-            raise Forbidden("Only the ticket's owner or a dispatcher escalates it")
-        common.ensure(ticket, common.Action.escalate)
-        rungs = Ladder(session, await request.app.state.routing.current(session))
-        old, now = common.changes_keys(ticket), utcnow()
-        climbed = await escalate(
-            rungs, ticket, reason=data.reason, trigger="request", actor=principal, now=now
-        )
-        if climbed is None:
-            raise Conflict("The ticket is at the top of the ladder", state=ticket.status)
-        await common.finish(session, ticket, now=now, wake=old)
-        return ticket
-
-    return await act(session, ticket_id, principal, if_match, run)
-
-
-@router.post(
-    "/tickets/{ticket_id}/supervise",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Supervise a ticket (督办, dispatcher)",
-    description=DOC,
-)
-async def supervise(
-    ticket_id: int,
-    data: SuperviseIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: rulings.supervise(session, t, principal, data, now=utcnow()),
+async def _escalate(act: Act, ticket: Ticket, data: EscalateIn) -> Ticket:
+    """The owner, an officer of its unit or rung, or a dispatcher sends the ticket one rung up
+    its ladder; an officer or a dispatcher may send it straight to the confirmation group."""
+    p = act.principal
+    common.require(
+        actors.handles(p, ticket) or p.role is Role.dispatcher,
+        "Only the ticket's owner, its unit's officers or a dispatcher escalate it",
     )
+    common.require(
+        not data.to_group or p.role in (Role.officer, Role.dispatcher),
+        "Only officers and dispatchers send a case to the confirmation group",
+    )
+    common.ensure(ticket, Action.escalate)
+    rungs = Ladder(act.session, await act.state(), act.calendar)
+    old = common.changes_keys(ticket)
+    climbed = await escalate(
+        rungs,
+        ticket,
+        reason=data.reason,
+        trigger="request",
+        actor=p,
+        now=act.now,
+        to_group=data.to_group,
+    )
+    if climbed is None:
+        raise Conflict("The ticket is at the top of its ladder", state=ticket.status)
+    await common.finish(act.session, ticket, now=act.now, wake=old)
+    return ticket
+
+
+for _action in (
+    ActionRoute(
+        "ruling",
+        RulingIn,
+        rulings.rule,
+        "Rule on ownership (确责, arbiter); a new ruling may move a designated ticket",
+        (Role.arbiter,),
+    ),
+    ActionRoute(
+        "escalate",
+        EscalateIn,
+        _escalate,
+        "Escalate one rung (提级), or to the confirmation group",
+        (*FIELD, Role.dispatcher),
+    ),
+    ActionRoute(
+        "supervise",
+        SuperviseIn,
+        rulings.supervise,
+        "Supervise a ticket (督办, dispatcher or county officer)",
+        (Role.dispatcher, Role.officer),
+    ),
+):
+    add_action(router, _action)

@@ -1,10 +1,24 @@
-"""The escalation ladder as pure rules.
+"""The escalation ladders as pure rules (疑难诉求逐级化解).
 
-The ladder is data (``ladder_step``): level 1 the village or community the ticket lies in,
-2 its township or street, 3 the responsible county department, 4 the confirmation group. One
-escalation climbs to the next level whose owning unit can be named for this ticket; a level
-with no owner (a ticket with no place has no village) is passed over. The department of a
-ticket is the department of the catalogue rule for its category, if any.
+Each kind of owner climbs its own ladder, stored as data (``ladder_rung``); the defaults:
+
+    track        rungs
+    grid         village → township → county (督办) → group (确责小组)
+    department   department (its head, 负责人) → county → group
+    enterprise   department (the handling unit's head) → line (the unit of the 12345-9 line)
+                 → county → group
+
+A rung's ``kind`` names the unit that owns it for one ticket (``owners``):
+
+    village, township, county   the unit of that kind the ticket lies in (county: the root)
+    department                  the owning unit, when it is a department
+    line                        the unit the catalogue names for the ticket's line
+    group                       the confirmation group
+
+One escalation climbs to the next rung that has such a unit. A rung with none is passed over,
+and so is a rung whose unit already owns the ticket (a village's own ticket does not climb to
+itself) except a department's own head. A department's ticket never meets a village rung: its
+track has none. The top rung is the group, which puts the ticket in arbitration.
 """
 
 from __future__ import annotations
@@ -13,30 +27,66 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 GROUP = "group"
+COUNTY = "county"
+TRACKS = ("grid", "department", "enterprise")
+KINDS = ("village", "township", "county", "department", "line", "group")
+# How high each kind of rung stands, across tracks: the figures count each ticket by the highest
+# kind it reached (metrics.formulas.RUNGS keeps this order).
+RANK = {"village": 1, "department": 1, "township": 2, "line": 2, "county": 3, "group": 4}
 
 
 @dataclass(frozen=True)
-class Step:
+class Rung:
+    track: str
     level: int
-    unit_kind: str
+    kind: str
     name: str
 
 
 @dataclass(frozen=True)
 class Climb:
+    track: str
     level: int
-    unit_kind: str
+    kind: str
     name: str
     unit_code: str
 
 
-def climb(ladder: Sequence[Step], current: int, owners: Mapping[str, str | None]) -> Climb | None:
-    """The next rung above ``current`` with an owner in ``owners`` (unit kind → code); None at
-    the top."""
-    for step in sorted(ladder, key=lambda s: s.level):
-        if step.level <= current:
+def track_of(line: str, owner_kind: str | None) -> str:
+    """Which ladder a ticket climbs: the enterprise line's own, a department's, or the grid's."""
+    if line == "enterprise":
+        return "enterprise"
+    if owner_kind == "department":
+        return "department"
+    return "grid"
+
+
+def climb(
+    rungs: Sequence[Rung],
+    track: str,
+    current: int,
+    owners: Mapping[str, str | None],
+    owner_unit: str | None,
+    *,
+    to_top: bool = False,
+) -> Climb | None:
+    """The next rung of ``track`` above ``current`` that has a unit for this ticket (the top
+    rung at once with ``to_top``); None when there is nothing above."""
+    ordered = sorted((r for r in rungs if r.track == track), key=lambda r: r.level)
+    if to_top:
+        ordered = ordered[-1:]
+    for rung in ordered:
+        if rung.level <= current:
             continue
-        unit = owners.get(step.unit_kind)
-        if unit is not None:
-            return Climb(step.level, step.unit_kind, step.name, unit)
+        unit = owners.get(rung.kind)
+        if unit is None or (unit == owner_unit and rung.kind != "department"):
+            continue
+        return Climb(track, rung.level, rung.kind, rung.name, unit)
     return None
+
+
+def higher(peak: str | None, kind: str) -> str:
+    """The higher of two kinds of rung (the ticket's peak so far, and the one just reached)."""
+    if peak is None or RANK.get(kind, 0) >= RANK.get(peak, 0):
+        return kind
+    return peak

@@ -3,23 +3,21 @@ dispatcher's supervision (督办)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
-from hotline.auth.service import Principal
-from hotline.errors import Unprocessable
+from hotline.errors import InvalidTransition, Unprocessable
+from hotline.kit.clock import local_iso
 from hotline.org import catalogue
-from hotline.org import repository as org_repository
 from hotline.org.schemas import RuleCreate
 from hotline.routing.state import RoutingState
-from hotline.sla.calendar import WorkCalendar
-from hotline.ticket.models import Ticket, TicketEvent
-from hotline.ticket.schemas import Line
+from hotline.ticket.models import CoHandler, Ticket, TicketEvent
+from hotline.ticket.schemas import Line, Status
 from hotline.workflow import common
+from hotline.workflow.common import Act
 from hotline.workflow.states import Action
 
 from .schemas import RulingIn, SuperviseIn
@@ -33,6 +31,7 @@ HISTORY = (
     "escalated",
     "arbitration",
     "overdue",
+    "ruled",
 )
 
 
@@ -56,7 +55,7 @@ async def disputed(session: AsyncSession, limit: int) -> list[tuple[Ticket, list
     for e in rows:
         history.setdefault(e.ticket_id, []).append(
             {
-                "at": e.at.isoformat(),
+                "at": local_iso(e.at),
                 "action": e.action,
                 "by": e.actor_name,
                 "role": e.actor_role,
@@ -66,72 +65,67 @@ async def disputed(session: AsyncSession, limit: int) -> list[tuple[Ticket, list
     return [(t, history.get(t.id, [])) for t in tickets]
 
 
-async def rule(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: RulingIn,
-    *,
-    state: RoutingState,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
-    """Name the owner: the ticket is dispatched to the lead unit as designated (it can no longer
-    be returned), co-handlers recorded; with ``add_rule`` the ruling becomes a catalogue rule
-    for the same category in the same village (由解决一件事向解决一类事)."""
-    common.require_role(principal, Role.arbiter)
-    for code in data.co_units:
-        if await org_repository.unit(session, code) is None:
-            raise Unprocessable(f"Unknown unit {code}", field="co_units")
-    before = common.move(ticket, Action.ruling)
+async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
+    """Name the owner: the ticket is dispatched to the lead unit (主办) as designated: it can no
+    longer be returned, re-dispatched or closed from triage, and only a new ruling moves it.
+    The co-handling units (协办) are recorded (``co_handler``); they read the ticket, see it
+    in their poll and report their part to the lead. With ``add_rule`` the ruling becomes a
+    catalogue rule for the same category in the same village (由解决一件事向解决一类事)."""
+    p, session = act.principal, act.session
+    common.require_role(p, Role.arbiter)
+    if ticket.status != Status.arbitration and not ticket.designated:
+        raise InvalidTransition(
+            f"Only a ticket in arbitration, or one a ruling designated, is ruled on; this one "
+            f"is {ticket.status}",
+            state=ticket.status,
+        )
+    co_units = [c for c in dict.fromkeys(data.co_units) if c != data.lead_unit]
+    state = await act.state()
+    for code in [data.lead_unit, *co_units]:
+        unit = state.units.get(code)
+        if unit is None or unit.kind == "group":
+            field = "lead_unit" if code == data.lead_unit else "co_units"
+            raise Unprocessable(f"{code} is not a unit that can handle a ticket", field=field)
     old = common.changes_keys(ticket)
+    before = common.move(ticket, Action.ruling)
     ticket.designated = True
-    ticket.co_handlers = list(dict.fromkeys(data.co_units))
+    ticket.co_handlers = co_units
+    await session.execute(delete(CoHandler).where(CoHandler.ticket_id == ticket.id))
+    session.add_all(
+        CoHandler(ticket_id=ticket.id, unit_code=c, named_at=act.now, report="") for c in co_units
+    )
     await common.assign_to_unit(
         session,
         ticket,
         data.lead_unit,
         assignee_id=None,
-        calendar=calendar,
-        now=now,
+        calendar=act.calendar,
+        now=act.now,
         method="ruling",
-        explanation=f"Ruled by {principal.name}: {data.reasoning}",
+        explanation=f"Ruled by {p.name}: {data.reasoning}",
     )
     rule_id = None
     if data.add_rule:
-        village = next(
-            (
-                c
-                for c in (state.chain(ticket.area_code) if ticket.area_code else ())
-                if state.units[c].kind == "village"
-            ),
-            None,
-        )
-        created = await catalogue.create_rule(
-            session,
-            RuleCreate(
-                category=ticket.category_code,
-                area_code=village,
-                line=Line(ticket.line) if ticket.line != "main" else None,
-                unit_code=data.lead_unit,
-                priority=50,
-                note=f"确责小组裁定（工单 {ticket.number}）：{data.reasoning}"[:500],
-            ),
-            now=now,
-            source="ruling",
-        )
-        rule_id = created.id
+        rule_id = await _class_rule(act, ticket, state, data)
+    ticket.ruling = {
+        "at": local_iso(act.now),
+        "by": p.name,
+        "lead_unit": data.lead_unit,
+        "co_units": co_units,
+        "reasoning": data.reasoning,
+        "rule_id": rule_id,
+    }
     await common.record(
         session,
         ticket,
         "ruled",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         wake=old,
         details={
             "lead_unit": data.lead_unit,
-            "co_units": ticket.co_handlers,
+            "co_units": co_units,
             "reasoning": data.reasoning,
             "rule_id": rule_id,
         },
@@ -139,23 +133,48 @@ async def rule(
     return ticket
 
 
-async def supervise(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: SuperviseIn,
-    *,
-    now: datetime,
-) -> Ticket:
-    """Mark a ticket supervised (督办) with a level and a note; the state does not change."""
-    common.require_role(principal, Role.dispatcher)
+async def _class_rule(act: Act, ticket: Ticket, state: RoutingState, data: RulingIn) -> int:
+    village = next(
+        (
+            c
+            for c in (state.chain(ticket.area_code) if ticket.area_code else ())
+            if state.units[c].kind == "village"
+        ),
+        None,
+    )
+    created = await catalogue.create_rule(
+        act.session,
+        RuleCreate(
+            category=ticket.category_code,
+            area_code=village,
+            line=Line(ticket.line) if ticket.line != "main" else None,
+            unit_code=data.lead_unit,
+            priority=50,
+            note=f"确责小组裁定（工单 {ticket.number}）：{data.reasoning}"[:500],
+        ),
+        now=act.now,
+        source="ruling",
+    )
+    return created.id
+
+
+async def supervise(act: Act, ticket: Ticket, data: SuperviseIn) -> Ticket:
+    """Mark a ticket supervised (督办) with a level and a note; the state does not change. A
+    dispatcher, or an officer of the county (the hotline centre's leadership)."""
+    principal, now, session = act.principal, act.now, act.session
+    county = principal.role is Role.officer and principal.unit_kind == "county"
+    common.require(
+        principal.role is Role.dispatcher or county,
+        "Only a dispatcher or the county's officers supervise",
+    )
     before = common.move(ticket, Action.supervise)
     ticket.supervised_at = now
     ticket.supervision = {
         "level": data.level.value,
         "note": data.note,
-        "at": now.isoformat(),
+        "at": local_iso(now),
         "by": principal.name,
+        "source": "officer" if county else "dispatcher",
     }
     await common.record(
         session,

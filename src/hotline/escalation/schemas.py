@@ -18,6 +18,11 @@ class Strict(BaseModel):
 
 class EscalateIn(Strict):
     reason: Text
+    to_group: bool = Field(
+        default=False,
+        description="Straight to the confirmation group (确责), for disputed ownership "
+        "(officers and dispatchers)",
+    )
 
 
 class RulingIn(Strict):

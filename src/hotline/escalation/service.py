@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
 from hotline.escalation import ladder
-from hotline.org.models import CatalogueRule, Unit
+from hotline.escalation.models import LadderRung
+from hotline.kit.clock import local_iso
 from hotline.routing.state import RoutingState
-from hotline.sla.models import LadderStep
+from hotline.sla import deadlines
+from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import events
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
@@ -19,54 +21,48 @@ from hotline.workflow import states
 
 
 class Ladder:
-    """The ladder and the units that own its rungs, looked up once per sweep or request."""
+    """The ladders and the units that own their rungs, looked up once per sweep or request."""
 
-    def __init__(self, session: AsyncSession, state: RoutingState) -> None:
+    def __init__(self, session: AsyncSession, state: RoutingState, calendar: WorkCalendar) -> None:
         self.session = session
         self.state = state
-        self._steps: list[ladder.Step] | None = None
-        self._group: str | None = None
-        self._departments: dict[str, str | None] = {}
+        self.calendar = calendar
+        self._rungs: list[ladder.Rung] | None = None
 
-    async def steps(self) -> list[ladder.Step]:
-        if self._steps is None:
-            rows = await self.session.scalars(select(LadderStep).order_by(LadderStep.level))
-            self._steps = [ladder.Step(r.level, r.unit_kind, r.name) for r in rows]
-            self._group = await self.session.scalar(
-                select(Unit.code)
-                .where(Unit.kind == ladder.GROUP, Unit.active)
-                .order_by(Unit.code)
-                .limit(1)
+    async def rungs(self) -> list[ladder.Rung]:
+        if self._rungs is None:
+            rows = await self.session.scalars(
+                select(LadderRung).order_by(LadderRung.track, LadderRung.level)
             )
-        return self._steps
+            self._rungs = [ladder.Rung(r.track, r.level, r.kind, r.name) for r in rows]
+        return self._rungs
 
-    async def department(self, category: str) -> str | None:
-        if category not in self._departments:
-            self._departments[category] = await self.session.scalar(
-                select(CatalogueRule.unit_code)
-                .join(Unit, Unit.code == CatalogueRule.unit_code)
-                .where(
-                    CatalogueRule.category_code == category,
-                    CatalogueRule.active,
-                    Unit.kind == "department",
-                )
-                .order_by(CatalogueRule.priority.desc(), CatalogueRule.id)
-                .limit(1)
-            )
-        return self._departments[category]
+    def _of_kind(self, kind: str) -> str | None:
+        codes = sorted(c for c, u in self.state.units.items() if u.kind == kind)
+        return codes[0] if codes else None
 
-    async def owners(self, ticket: Ticket) -> dict[str, str | None]:
-        """Unit kind → the unit owning that rung for this ticket."""
-        await self.steps()
+    def owners(self, ticket: Ticket) -> dict[str, str | None]:
+        """Rung kind → the unit owning that rung for this ticket (escalation.ladder)."""
         found: dict[str, str | None] = {}
         for code in self.state.chain(ticket.area_code) if ticket.area_code else ():
             found.setdefault(self.state.units[code].kind, code)
+        found.setdefault(ladder.COUNTY, self._of_kind(ladder.COUNTY))
         owner = self.state.units.get(ticket.unit_code or "")
-        found["department"] = await self.department(ticket.category_code) or (
-            owner.code if owner is not None and owner.kind == "department" else None
+        found["department"] = owner.code if owner and owner.kind == "department" else None
+        found["line"] = next(
+            (
+                r.unit_code
+                for r in sorted(self.state.rules, key=lambda r: (-r.priority, r.id))
+                if r.line == ticket.line and r.category is None and r.area is None
+            ),
+            None,
         )
-        found[ladder.GROUP] = self._group
+        found[ladder.GROUP] = self._of_kind(ladder.GROUP)
         return found
+
+    def track(self, ticket: Ticket) -> str:
+        owner = self.state.units.get(ticket.unit_code or "")
+        return ladder.track_of(ticket.line, owner.kind if owner else None)
 
 
 async def escalate(
@@ -77,23 +73,42 @@ async def escalate(
     trigger: str,
     actor: Principal | None,
     now: datetime,
+    to_group: bool = False,
 ) -> ladder.Climb | None:
-    """Climb one rung: record the level and its owning unit, with an ``escalated`` event. The
-    top rung (the confirmation group) moves the ticket to arbitration. Returns None (and does
-    nothing) at the top or when the state does not allow it. The caller finishes the change
-    (version, change number)."""
+    """Climb one rung (with ``to_group``, straight to the confirmation group): record the rung
+    and its unit with an ``escalated`` event and start the rung's clock. The county rung is
+    supervision (督办) and recorded as such; the top rung moves the ticket to arbitration.
+    Returns None (and does nothing) at the top or when the state does not allow it. The caller
+    finishes the change (version, change number)."""
     current = Status(ticket.status)
     if not states.allowed(states.Action.escalate, current):
         return None
-    step = ladder.climb(await rungs.steps(), ticket.escalation_level, await rungs.owners(ticket))
+    track = ticket.escalation_track if ticket.escalation_level else rungs.track(ticket)
+    step = ladder.climb(
+        await rungs.rungs(),
+        track or rungs.track(ticket),
+        ticket.escalation_level,
+        rungs.owners(ticket),
+        ticket.unit_code,
+        to_top=to_group,
+    )
     if step is None:
         return None
     ticket.escalation_level = step.level
     ticket.escalation_unit_code = step.unit_code
-    target = Status.arbitration if step.unit_kind == ladder.GROUP else current
+    ticket.escalation_track = step.track
+    ticket.escalation_rung = step.kind
+    ticket.escalation_peak = ladder.higher(ticket.escalation_peak, step.kind)
+    ticket.escalated_at = now
+    target = Status.arbitration if step.kind == ladder.GROUP else current
     ticket.status = states.check(states.Action.escalate, current, target).value
+    session = rungs.session
+    if target is Status.arbitration:
+        await deadlines.on_arbitration(session, ticket, rungs.calendar, now)
+    else:
+        await deadlines.start_rung(session, ticket, rungs.calendar, now)
     events.record(
-        rungs.session,
+        session,
         ticket,
         "escalated",
         actor=actor,
@@ -101,12 +116,41 @@ async def escalate(
         from_status=current.value,
         details={
             "level": step.level,
+            "track": step.track,
             "rung": step.name,
+            "kind": step.kind,
             "unit_code": step.unit_code,
             "reason": reason,
             "trigger": trigger,
+            "due_at": local_iso(ticket.escalation_due_at or ticket.ruling_due_at),
         },
     )
+    if step.kind == ladder.COUNTY:
+        _supervised_by_county(rungs, ticket, step, reason, now)
     ticket.version += 1
     ticket.updated_at = now
     return step
+
+
+def _supervised_by_county(
+    rungs: Ladder, ticket: Ticket, step: ladder.Climb, reason: str, now: datetime
+) -> None:
+    """Reaching the county rung is the county's supervision (督办), on the record as such."""
+    ticket.supervised_at = ticket.supervised_at or now
+    ticket.supervision = {
+        "level": "key",
+        "source": "escalation",
+        "unit_code": step.unit_code,
+        "note": reason,
+        "at": local_iso(now),
+        "by": rungs.state.name(step.unit_code),
+    }
+    events.record(
+        rungs.session,
+        ticket,
+        "supervised",
+        actor=None,
+        at=now,
+        from_status=ticket.status,
+        details={"level": "key", "source": "escalation", "unit_code": step.unit_code},
+    )

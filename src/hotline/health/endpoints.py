@@ -50,9 +50,10 @@ def _calendar(request: Request) -> dict[str, Any]:
     from hotline.kit.clock import county_zone, utcnow
     from hotline.sla.deadlines import GUESSED_YEARS
 
-    calendar = getattr(request.app.state, "calendar", None)
-    if calendar is None:
+    calendars = getattr(request.app.state, "calendars", None)
+    if calendars is None:
         return {"status": "not loaded"}
+    calendar = calendars.last()
     this_year = utcnow().astimezone(county_zone()).year
     unknown = sorted(
         {y for y in (this_year, this_year + 1) if not calendar.is_known(y)} | GUESSED_YEARS

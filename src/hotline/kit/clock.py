@@ -17,3 +17,8 @@ def county_zone() -> ZoneInfo:
     from hotline.config import get_settings
 
     return ZoneInfo(get_settings().county.timezone)
+
+
+def local_iso(at: datetime | None) -> str | None:
+    """An instant as the API writes it everywhere: ISO 8601 in the county's zone, with offset."""
+    return None if at is None else at.astimezone(county_zone()).isoformat()

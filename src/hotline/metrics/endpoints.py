@@ -49,7 +49,10 @@ class Summary(BaseModel):
     time_to_sign: dict[str, float | None]
     time_to_close: dict[str, float | None]
     whistles: dict[str, Any]
-    escalations_by_level: dict[str, int]
+    escalations_by_level: dict[str, int] = Field(
+        description="Tickets by the highest kind of rung they reached: village, department "
+        "(its head), township, line (the enterprise line's unit), county (督办), group (确责)"
+    )
     clusters: dict[str, int]
 
 

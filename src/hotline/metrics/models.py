@@ -36,9 +36,13 @@ from hotline.ticket.models import Ticket as T
 # The counts of formulas.counts that do not depend on `now`, in that order.
 ROLLED = (
     "received",
+    "merged",
     "dispatched",
     "answered_directly",
     "closed",
+    "completed",
+    "redirected",
+    "terminated",
     "backlog",
     "signed",
     "signed_on_time",
@@ -52,10 +56,13 @@ ROLLED = (
     "escalated",
     "ruled",
     "supervised",
-    "escalated_to_1",
-    "escalated_to_2",
-    "escalated_to_3",
-    "escalated_to_4",
+    "staged",
+    "escalated_village",
+    "escalated_department",
+    "escalated_township",
+    "escalated_line",
+    "escalated_county",
+    "escalated_group",
 )
 # Counts that depend on `now`: overdue_now = the open tickets with a deadline (kept, below)
 # minus those whose deadline is still ahead (live, through the deadline indexes: few).

@@ -89,7 +89,7 @@ async def rolled_counts(
         out = await rolled(session, scope, now, plan, None, None)
         return [(None, out.get(None) or dict.fromkeys(formulas.counts(now), 0))]
     out = await rolled(session, scope, now, plan, metric_day.c.key, GROUPS[by])
-    return [(k or None, v) for k, v in out.items() if v["received"]]
+    return [(k or None, v) for k, v in out.items() if v["received"] or v["merged"]]
 
 
 async def rolled(

@@ -122,8 +122,12 @@ def seconds(session: AsyncSession, measure: str) -> ColumnElement[Any]:
 
 
 def done(measure: str) -> ColumnElement[bool]:
+    """The tickets a duration is measured over: both instants known, and no merged duplicate
+    (which is no ticket of its own in any figure)."""
     later, earlier = DURATIONS[measure]
-    return and_(later.is_not(None), earlier.is_not(None))
+    return and_(
+        later.is_not(None), earlier.is_not(None), func.coalesce(T.close_reason, "") != "merged"
+    )
 
 
 def bin_of(value: ColumnElement[Any], low: int = 0, high: int = len(BOUNDS)) -> Any:

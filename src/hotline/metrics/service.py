@@ -36,7 +36,9 @@ async def _counts(
     if by:
         query = query.group_by(key)
     rows = await session.execute(query)
-    return [(r.key, {n: int(getattr(r, n) or 0) for n in exprs}) for r in rows]
+    found = [(r.key, {n: int(getattr(r, n) or 0) for n in exprs}) for r in rows]
+    # A group holding only merged duplicates still shows them (as merged), as the roll-up does.
+    return [(k, c) for k, c in found if c["received"] or c["merged"] or not by]
 
 
 async def _custom_plans(session: AsyncSession) -> None:
@@ -62,15 +64,15 @@ async def _durations(
     if plan is not None:
         return await rolled.durations(session, scope, plan)
     pairs = {
-        "time_to_sign": (T.signed_at, T.dispatched_at),
-        "time_to_close": (T.closed_at, T.created_at),
+        "time_to_sign": (T.signed_at, T.dispatched_at, "sign"),
+        "time_to_close": (T.closed_at, T.created_at, "close"),
     }
     out: dict[str, dict[str, float | None]] = {}
     if session.get_bind().dialect.name == "postgresql":
         columns = []
-        for later, earlier in pairs.values():
+        for later, earlier, measure in pairs.values():
             seconds = _seconds(session, later, earlier)
-            done = and_(later.is_not(None), earlier.is_not(None))
+            done = rollup.done(measure)
             columns += [
                 func.avg(seconds).filter(done),
                 func.percentile_disc(0.9).within_group(seconds).filter(done),
@@ -82,9 +84,9 @@ async def _durations(
                 "p90_minutes": formulas.minutes(row[2 * n + 1]),
             }
         return out
-    for name, (later, earlier) in pairs.items():
+    for name, (later, earlier, measure) in pairs.items():
         seconds = _seconds(session, later, earlier)
-        done = and_(later.is_not(None), earlier.is_not(None))
+        done = rollup.done(measure)
         avg, n = (
             await session.execute(
                 scope.where(select(func.avg(seconds), func.count()).select_from(T).where(done))
@@ -152,9 +154,9 @@ async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[st
         **await _durations(session, scope, plan),
         "whistles": {"summoned": summoned, "report_in_on_time": report_in},
         "escalations_by_level": {
-            str(level): counted[f"escalated_to_{level}"]
-            for level in (1, 2, 3, 4)
-            if counted[f"escalated_to_{level}"]
+            rung: counted[f"escalated_{rung}"]
+            for rung in formulas.RUNGS
+            if counted[f"escalated_{rung}"]
         },
         "clusters": {"open": int(clusters[0] or 0), "tickets": int(clusters[1] or 0)},
     }

@@ -146,7 +146,7 @@ async def create_request(
         idempotency_key=idempotency_key,
         phone_key=request.app.state.phone_key,
         routing=request.app.state.routing,
-        calendar=request.app.state.calendar,
+        calendar=await request.app.state.calendars.current(session),
         now=utcnow(),
     )
     answer = document(fmt, "service_requests", [created])

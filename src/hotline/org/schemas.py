@@ -27,6 +27,9 @@ class UnitKind(StrEnum):
 class StaffRole(StrEnum):
     worker = "worker"  # 专职网格员, belongs to a grid
     member = "member"  # 专属网格员, belongs to a department
+    # Staff of a unit above the grid: a village or community (书记、主任), a township or street
+    # (值班、分管领导), a department (负责人、联络员) or the county (督办).
+    officer = "officer"
 
 
 class Strict(BaseModel):

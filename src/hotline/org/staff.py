@@ -1,4 +1,5 @@
-"""Staff (grid workers and departments' members) and members attached to grids."""
+"""Staff (grid workers, departments' members, officers of the units above the grid) and
+members attached to grids."""
 
 from __future__ import annotations
 
@@ -12,18 +13,32 @@ from hotline.org import repository
 from hotline.org.models import GridMember, Staff
 from hotline.org.schemas import StaffCreate, StaffRole, StaffUpdate
 
-# A worker belongs to a grid; a member to a department (DESIGN.md §2).
-HOME_KIND = {StaffRole.worker: "grid", StaffRole.member: "department"}
+# A worker belongs to a grid, a member to a department, an officer to any unit above the grid
+# that people work in (DESIGN.md §2); a grid has workers, not officers.
+HOME_KINDS: dict[StaffRole, tuple[str, ...]] = {
+    StaffRole.worker: ("grid",),
+    StaffRole.member: ("department",),
+    StaffRole.officer: ("village", "township", "county", "department"),
+}
+
+
+def home_problem(role: str, kind: str | None) -> str | None:
+    """Why a person of ``role`` cannot belong to a unit of ``kind`` (None: they can)."""
+    homes = next((h for r, h in HOME_KINDS.items() if r.value == role), None)
+    if homes is None or kind in homes:
+        return None
+    where = "unknown unit" if kind is None else f"{kind}"
+    extra = "; a grid has workers" if role == StaffRole.officer and kind == "grid" else ""
+    return f"A {role} belongs to a {' or '.join(homes)}, not a {where}{extra}"
 
 
 async def _check_home(session: AsyncSession, role: StaffRole, unit_code: str) -> None:
     unit = await repository.unit(session, unit_code)
     if unit is None:
         raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
-    if unit.kind != HOME_KIND[role]:
-        raise Unprocessable(
-            f"A {role.value} belongs to a {HOME_KIND[role]}, not a {unit.kind}", field="unit_code"
-        )
+    problem = home_problem(role.value, unit.kind)
+    if problem is not None:
+        raise Unprocessable(problem, field="unit_code")
 
 
 async def _only_one_on_duty(session: AsyncSession, staff: Staff) -> None:

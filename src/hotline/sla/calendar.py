@@ -9,6 +9,8 @@ Rules:
   the data directory can add years or replace a year wholesale (see ``WorkCalendar.load``).
 - A year known to neither is computed Monday to Friday, and every result that relied on such a
   guess lists that year in ``Deadline.unknown_years`` so callers can show it, never silently.
+  Even then the fixed-date holidays of the State Council's rules of 2024 (元旦 1 January, 劳动节
+  1–2 May, 国庆节 1–3 October) are days off. (A known year says itself which days are off.)
 - All instants are timezone-aware. The county's zone decides which date an instant falls on;
   deadlines are returned in UTC.
 - "N working days" from an instant ends at 24:00 (county time) of the N-th working day
@@ -39,6 +41,8 @@ _PACKAGE_DAYS: dict[date, bool] = {
     **{day: True for day in _cc.workdays},
 }
 _PACKAGE_YEARS = frozenset(day.year for day in _PACKAGE_DAYS)
+# 《全国年节及纪念日放假办法》 (2024): the holidays that fall on the same date every year.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,17 @@ class WorkCalendar:
         zone: ZoneInfo,
         overrides: Mapping[date, bool] | None = None,
         known_override_years: Iterable[int] = (),
+        sources: Mapping[int, str] | None = None,
     ) -> None:
         """``known_override_years`` replace the package's data for those years wholesale;
-        ``overrides`` (date → working?) then apply on top of whatever remains."""
+        ``overrides`` (date → working?) then apply on top of whatever remains. ``sources``
+        says where each replaced year came from."""
         self.zone = zone
         replaced = frozenset(known_override_years)
         self._days = {d: w for d, w in _PACKAGE_DAYS.items() if d.year not in replaced}
         self._days.update(overrides or {})
         self._known = _PACKAGE_YEARS | replaced
+        self._sources = dict(sources or {y: "file" for y in replaced})
 
     @classmethod
     def load(cls, zone: ZoneInfo, path: Path | None) -> WorkCalendar:
@@ -72,13 +79,7 @@ class WorkCalendar:
         A listed year is known and replaces the package's data for it: listed holidays are days
         off, listed workdays are working days (even on weekends), other days follow Mon–Fri.
         """
-        if path is None or not path.exists():
-            return cls(zone)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"calendar file {path}: not valid UTF-8 JSON: {exc}") from exc
-        overrides, years = _parse_calendar(raw, path)
+        overrides, years = read_file(path)
         return cls(zone, overrides, years)
 
     def is_known(self, year: int) -> bool:
@@ -90,7 +91,15 @@ class WorkCalendar:
 
     def is_working_day(self, day: date) -> bool:
         working = self._days.get(day)
-        return day.weekday() < 5 if working is None else working
+        if working is not None:
+            return working
+        if not self.is_known(day.year) and (day.month, day.day) in FIXED_HOLIDAYS:
+            return False
+        return day.weekday() < 5
+
+    def source(self, year: int) -> str | None:
+        """Where the year's days come from: package, file or database; None if unknown."""
+        return self._sources.get(year) or ("package" if year in _PACKAGE_YEARS else None)
 
     def add_working_days(self, start: datetime, days: int) -> Deadline:
         if days < 0:
@@ -148,6 +157,36 @@ class WorkCalendar:
         return datetime.combine(day + _ONE_DAY, time(), tzinfo=self.zone).astimezone(UTC)
 
 
+def read_file(path: Path | None) -> tuple[dict[date, bool], set[int]]:
+    """The days and years of a calendar file (nothing if there is none); ValueError if bad."""
+    if path is None or not path.exists():
+        return {}, set()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"calendar file {path}: not valid UTF-8 JSON: {exc}") from exc
+    return _parse_calendar(raw, path)
+
+
+def year_days(year: int, holidays: Iterable[str], workdays: Iterable[str]) -> dict[date, bool]:
+    """One year's listed days (date → working?); ValueError naming the first bad one."""
+    out: dict[date, bool] = {}
+    for field, values, working in (("holidays", holidays, False), ("workdays", workdays, True)):
+        for value in values:
+            if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+                raise ValueError(f"{field}: {value!r} is not a YYYY-MM-DD date")
+            try:
+                day = date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{field}: {value!r}: {exc}") from exc
+            if day.year != year:
+                raise ValueError(f"{field}: {value} is not in {year}")
+            if out.get(day, working) != working:
+                raise ValueError(f"{value} is in both holidays and workdays")
+            out[day] = working
+    return out
+
+
 def _parse_calendar(raw: Any, path: Path) -> tuple[dict[date, bool], set[int]]:
     def fail(problem: str) -> ValueError:
         return ValueError(f"calendar file {path}: {problem}")
@@ -164,22 +203,12 @@ def _parse_calendar(raw: Any, path: Path) -> tuple[dict[date, bool], set[int]]:
             raise fail(f'year {key}: expected an object with only "holidays" and "workdays"')
         year = int(key)
         years.add(year)
-        seen: dict[date, str] = {}
-        for field in sorted(_YEAR_KEYS):
-            values = entry.get(field, [])
+        lists = {f: entry.get(f, []) for f in sorted(_YEAR_KEYS)}
+        for field, values in lists.items():
             if not isinstance(values, list):
                 raise fail(f"year {key}: {field} must be a list of YYYY-MM-DD dates")
-            for value in values:
-                if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-                    raise fail(f"year {key}: {field}: {value!r} is not a YYYY-MM-DD date")
-                try:
-                    day = date.fromisoformat(value)
-                except ValueError as exc:
-                    raise fail(f"year {key}: {field}: {value!r}: {exc}") from exc
-                if day.year != year:
-                    raise fail(f"year {key}: {field}: {value} is not in {year}")
-                if seen.get(day, field) != field:
-                    raise fail(f"year {key}: {value} is in both holidays and workdays")
-                seen[day] = field
-                overrides[day] = field == "workdays"
+        try:
+            overrides.update(year_days(year, lists["holidays"], lists["workdays"]))
+        except ValueError as exc:
+            raise fail(f"year {key}: {exc}") from exc
     return overrides, years

@@ -67,7 +67,11 @@ async def start(
         rule.limit
         if rule
         else policy.default_limit(
-            clock, urgency=ticket.urgency, line=ticket.line, level=level or "routine"
+            clock,
+            urgency=ticket.urgency,
+            line=ticket.line,
+            level=level or "routine",
+            category=ticket.category_code,
         )
     )
     deadline = policy.due(calendar, at, limit)
@@ -97,23 +101,113 @@ async def on_dispatch(
     ticket.return_until = (await start(session, ticket, Clock.return_window, calendar, now)).at
     ticket.sign_reminded_at = ticket.sign_overdue_at = None
     ticket.reply_due_at = ticket.reply_reminded_at = ticket.reply_overdue_at = None
+    ticket.reply_started_at = None
     reschedule(ticket)
 
 
 async def on_sign(
+    session: AsyncSession,
+    ticket: Ticket,
+    calendar: WorkCalendar,
+    now: datetime,
+    *,
+    rework: bool = False,
+) -> None:
+    """Signing starts the reply clock; signing a rework keeps the reply deadline the rework
+    set (重办时限 runs from the rework, not from the new signature)."""
+    ticket.signed_at = now
+    if not (rework and ticket.reply_due_at is not None):
+        await start_reply(session, ticket, calendar, now)
+    reschedule(ticket)
+
+
+async def start_reply(
     session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
 ) -> None:
-    """Signing starts the reply clock."""
-    ticket.signed_at = now
+    ticket.reply_started_at = now
     ticket.reply_due_at = (await start(session, ticket, Clock.reply, calendar, now)).at
     ticket.reply_reminded_at = ticket.reply_overdue_at = None
+
+
+async def on_rework(
+    session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
+) -> None:
+    """A rework sends the ticket back to its owner: the sign clock and, counted from now, a
+    reply deadline of its own."""
+    await on_dispatch(session, ticket, calendar, now)
+    await start_reply(session, ticket, calendar, now)
+    if ticket.escalation_level:
+        await start_rung(session, ticket, calendar, now)
     reschedule(ticket)
+
+
+async def on_triage(
+    session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
+) -> None:
+    """Waiting for a dispatcher starts the dispatch clock (即时派单)."""
+    ticket.triage_started_at = now
+    ticket.triage_due_at = (await start(session, ticket, Clock.triage, calendar, now)).at
+    ticket.triage_reminded_at = ticket.triage_overdue_at = None
+    reschedule(ticket)
+
+
+async def on_arbitration(
+    session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
+) -> None:
+    """The confirmation group's queue starts its ruling clock; the rung clock stops."""
+    ticket.arbitration_at = now
+    ticket.ruling_due_at = (await start(session, ticket, Clock.ruling, calendar, now)).at
+    ticket.ruling_reminded_at = ticket.ruling_overdue_at = None
+    ticket.escalation_due_at = None
+    reschedule(ticket)
+
+
+async def start_rung(
+    session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
+) -> None:
+    """The clock of the rung the ticket stands on: its unit must act before it runs out."""
+    ticket.escalation_started_at = now
+    ticket.escalation_due_at = (
+        await start(session, ticket, Clock.escalation, calendar, now, level=ticket.escalation_rung)
+    ).at
+    ticket.escalation_reminded_at = ticket.escalation_overdue_at = None
+
+
+async def acted(
+    session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
+) -> None:
+    """Someone acted on an escalated ticket. If the ticket now has a sign or reply clock still
+    running, that clock drives any further climb and the rung's clock stops; otherwise the
+    rung's clock starts again, so a ticket whose own clocks are spent climbs on unless someone
+    keeps acting on it. Call after the action's own changes."""
+    if ticket.escalation_due_at is None or ticket.escalation_overdue_at is not None:
+        return
+    own = [
+        c
+        for c in sweep_rules.clocks_of(ticket)
+        if c.name in ("sign", "reply") and c.running and c.due_at and c.overdue_at is None
+    ]
+    if own:
+        ticket.escalation_due_at = None
+        ticket.escalation_reminded_at = None
+    else:
+        await start_rung(session, ticket, calendar, now)
+
+
+def leave_ladder(ticket: Ticket) -> None:
+    """A new owner (dispatch, approved return, ruling) starts at the foot of its ladder; the
+    highest rung ever reached stays for the figures."""
+    ticket.escalation_level = 0
+    ticket.escalation_unit_code = ticket.escalation_track = ticket.escalation_rung = None
+    ticket.escalated_at = ticket.escalation_started_at = None
+    ticket.escalation_due_at = ticket.escalation_reminded_at = ticket.escalation_overdue_at = None
 
 
 async def on_reply(
     session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
 ) -> None:
-    """A reply starts the callback clock (the call centre's)."""
+    """A reply starts the callback clock (the call centre's) and stops the rung's."""
+    ticket.escalation_due_at = None
     ticket.callback_due_at = (await start(session, ticket, Clock.callback, calendar, now)).at
     ticket.callback_overdue_at = None
     reschedule(ticket)

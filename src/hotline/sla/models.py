@@ -1,4 +1,4 @@
-"""Time-limit policies and the escalation ladder, as data."""
+"""Time-limit policies and the years of the working-day calendar set through the API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db.base import Base
+from hotline.db.base import Base, JSONType
 
 
 class Policy(Base):
@@ -31,12 +31,17 @@ class Policy(Base):
     updated_at: Mapped[datetime]
 
 
-class LadderStep(Base):
-    """One rung of the escalation ladder (提级): grid → village → township → department →
-    confirmation group."""
+class CalendarYear(Base):
+    """A year of the working-day calendar set through the API: it replaces what the package
+    and the calendar file know of that year, in every process."""
 
-    __tablename__ = "ladder_step"
+    __tablename__ = "calendar_year"
 
-    level: Mapped[int] = mapped_column(primary_key=True)
-    unit_kind: Mapped[str] = mapped_column(String(16))  # village|township|department|group
-    name: Mapped[str] = mapped_column(String(50))
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    workdays: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Raised by every write: the processes' caches compare the sum (sla.calendars).
+    revision: Mapped[int] = mapped_column(default=1)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]

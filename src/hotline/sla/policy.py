@@ -7,6 +7,13 @@ report_in   30 min (emergency), 4 h (key), 1 wd (routine) natural time / working
 return      2 working days after dispatch                 working days
 extension   at most 10 working days, once                 working days
 callback    2 working days after the reply                working days
+triage      30 min to dispatch (即时派单)                  natural time
+ruling      3 working days for the confirmation group     working days
+escalation  1 working day to act on each rung             working days
+
+The seeded policies also give water, power, gas and heating categories the 30-minute sign
+clock, whatever urgency the agent chose. ``level`` selects a whistle's level (report_in) or a
+rung's kind (escalation).
 """
 
 from __future__ import annotations
@@ -25,6 +32,16 @@ class Clock(StrEnum):
     return_window = "return_window"
     extension = "extension"
     callback = "callback"
+    triage = "triage"
+    ruling = "ruling"
+    escalation = "escalation"
+
+
+# Clocks whose ``level`` selector means something, and what it may be.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "report_in": ("routine", "key", "emergency"),
+    "escalation": ("village", "township", "county", "department", "line"),
+}
 
 
 class Unit(StrEnum):
@@ -41,15 +58,24 @@ class Limit:
 MAX_EXTENSION_DAYS = 10
 
 
+# Water, power, gas and heating (水电气热): the 30-minute sign clock by category.
+UTILITY_CATEGORIES = ("utility.water", "utility.power", "utility.gas", "utility.heating")
+
+
 def default_limit(
-    clock: Clock, *, urgency: str = "normal", line: str = "main", level: str = "routine"
+    clock: Clock,
+    *,
+    urgency: str = "normal",
+    line: str = "main",
+    level: str = "routine",
+    category: str | None = None,
 ) -> Limit:
     """The default of DESIGN.md §6 for a clock, by the ticket's urgency and line (and, for a
     report-in, the whistle's level)."""
     if clock is Clock.sign:
         if urgency == "emergency":
             return Limit(15, Unit.minutes)
-        if urgency == "utility":
+        if urgency == "utility" or category in UTILITY_CATEGORIES:
             return Limit(30, Unit.minutes)
         return Limit(1, Unit.working_days)
     if clock is Clock.reply:
@@ -64,6 +90,12 @@ def default_limit(
         return Limit(2, Unit.working_days)
     if clock is Clock.extension:
         return Limit(MAX_EXTENSION_DAYS, Unit.working_days)
+    if clock is Clock.triage:
+        return Limit(30, Unit.minutes)
+    if clock is Clock.ruling:
+        return Limit(3, Unit.working_days)
+    if clock is Clock.escalation:
+        return Limit(1, Unit.working_days)
     return Limit(2, Unit.working_days)
 
 

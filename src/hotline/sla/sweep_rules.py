@@ -1,11 +1,18 @@
 """What the sweeper does, as pure rules: for each running clock, a reminder once a share of it
 has passed, and a breach once it has run out (DESIGN.md §6).
 
-    clock      runs while the ticket is           started at       on breach
-    sign       dispatched or rework               dispatched_at    overdue + escalate
-    reply      signed                             signed_at        overdue + escalate
-    callback   replied                            replied_at       overdue (the centre's own)
-    report_in  the summons is unanswered          started_at       overdue + escalate
+    clock       runs while the ticket is          started at             on breach
+    sign        dispatched or rework              dispatched_at          overdue + escalate
+    reply       signed or rework                  reply_started_at       overdue + escalate
+    callback    replied                           replied_at             overdue (the centre's)
+    triage      in triage                         triage_started_at      overdue (the centre's)
+    ruling      in arbitration                    arbitration_at         overdue (the group's)
+    escalation  escalated, not yet replied        escalation_started_at  overdue + climb
+    report_in   the summons is unanswered         started_at             overdue + escalate
+
+A breach climbs one rung only if the ticket has not climbed since that clock ran out
+(``climbs``): several clocks breached at once climb one rung, however many passes or
+processes see them.
 
 ``next_check`` is the earliest instant any of that falls due; the sweeper looks only at rows
 whose ``next_check_at`` has come, through one index.
@@ -20,7 +27,9 @@ from typing import Any
 DEFAULT_REMIND_SHARE = 0.8
 # The share this process uses (set from settings at start-up; the default otherwise).
 REMIND_SHARE = [DEFAULT_REMIND_SHARE]
-ESCALATING = frozenset({"sign", "reply", "report_in"})
+ESCALATING = frozenset({"sign", "reply", "report_in", "escalation"})
+# The states a ticket can climb in (workflow.states: Action.escalate).
+CLIMBING = ("dispatched", "signed", "rework", "return_requested")
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,8 @@ def clocks_of(ticket: Any) -> list[ClockState]:
         ),
         ClockState(
             "reply",
-            status == "signed",
-            ticket.signed_at,
+            status in ("signed", "rework"),
+            ticket.reply_started_at or ticket.signed_at,
             ticket.reply_due_at,
             ticket.reply_reminded_at,
             ticket.reply_overdue_at,
@@ -67,7 +76,38 @@ def clocks_of(ticket: Any) -> list[ClockState]:
             ticket.callback_overdue_at,
             remind=False,
         ),
+        ClockState(
+            "triage",
+            status == "triage",
+            ticket.triage_started_at,
+            ticket.triage_due_at,
+            ticket.triage_reminded_at,
+            ticket.triage_overdue_at,
+        ),
+        ClockState(
+            "ruling",
+            status == "arbitration",
+            ticket.arbitration_at,
+            ticket.ruling_due_at,
+            ticket.ruling_reminded_at,
+            ticket.ruling_overdue_at,
+        ),
+        ClockState(
+            "escalation",
+            status in CLIMBING,
+            ticket.escalation_started_at,
+            ticket.escalation_due_at,
+            ticket.escalation_reminded_at,
+            ticket.escalation_overdue_at,
+        ),
     ]
+
+
+def climbs(clock: ClockState, escalated_at: datetime | None) -> bool:
+    """Whether this breach climbs a rung: an escalating clock, run out after the last climb."""
+    if clock.name not in ESCALATING or clock.due_at is None:
+        return False
+    return escalated_at is None or escalated_at < clock.due_at
 
 
 def clock_of_summons(summons: Any, ticket_open: bool = True) -> ClockState:

@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.db.session import unit_of_work
 from hotline.escalation.service import Ladder, escalate
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import local_iso, utcnow
 from hotline.kit.failures import FailureLog
 from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines, sweep_rules
+from hotline.sla.calendars import CalendarCache
 from hotline.ticket import events
 from hotline.ticket.models import Ticket
 from hotline.workflow import changes
@@ -63,60 +64,72 @@ async def _ticket(
     now: datetime,
     share: float,
     report: Report,
-    trigger_prefix: str = "",
 ) -> None:
     session = rungs.session
     for clock, what in sweep_rules.due_now(sweep_rules.clocks_of(ticket), now, share):
-        due = clock.due_at.isoformat() if clock.due_at else None
+        if getattr(ticket, f"{clock.name}_due_at") != clock.due_at:
+            continue  # a climb earlier in this loop restarted this clock
+        details = {"clock": clock.name, "due_at": local_iso(clock.due_at)}
         if what == "remind":
             setattr(ticket, f"{clock.name}_reminded_at", now)
-            events.record(
-                session,
-                ticket,
-                "reminded",
-                actor=None,
-                at=now,
-                from_status=ticket.status,
-                details={"clock": clock.name, "due_at": due},
-            )
+            _mark(session, ticket, "reminded", now, details)
             report.reminded += 1
             continue
         setattr(ticket, f"{clock.name}_overdue_at", now)
-        events.record(
-            session,
-            ticket,
-            "overdue",
-            actor=None,
-            at=now,
-            from_status=ticket.status,
-            details={"clock": clock.name, "due_at": due},
-        )
+        _mark(session, ticket, "overdue", now, details)
         report.overdue += 1
         report.by_clock[clock.name] = report.by_clock.get(clock.name, 0) + 1
-        if clock.name in sweep_rules.ESCALATING and await escalate(
-            rungs,
-            ticket,
-            reason=f"{clock.name} deadline {due} passed",
-            trigger=f"{trigger_prefix}{clock.name}_overdue",
-            actor=None,
-            now=now,
-        ):
-            report.escalated += 1
+        await _climb(rungs, ticket, clock, f"{clock.name} deadline passed", now, report)
     ticket.version += 1
     ticket.updated_at = now
     ticket.next_check_at = sweep_rules.next_check(sweep_rules.clocks_of(ticket), share)
 
 
+def _mark(
+    session: AsyncSession, ticket: Ticket, action: str, now: datetime, details: dict[str, Any]
+) -> None:
+    events.record(
+        session, ticket, action, actor=None, at=now, from_status=ticket.status, details=details
+    )
+
+
+async def _climb(
+    rungs: Ladder,
+    ticket: Ticket,
+    clock: sweep_rules.ClockState,
+    reason: str,
+    now: datetime,
+    report: Report,
+) -> None:
+    """One rung for a breach, unless the ticket already climbed since this clock ran out."""
+    if not sweep_rules.climbs(clock, ticket.escalated_at):
+        return
+    due = local_iso(clock.due_at)
+    if await escalate(
+        rungs,
+        ticket,
+        reason=f"{reason} ({due})",
+        trigger=f"{clock.name}_overdue",
+        actor=None,
+        now=now,
+    ):
+        report.escalated += 1
+
+
 async def _tickets(
     maker: async_sessionmaker[AsyncSession],
     routing: RoutingCache,
+    calendars: CalendarCache,
     now: datetime,
     share: float,
     report: Report,
 ) -> int:
     async with unit_of_work(maker) as session:
         rows = await _claim(session, Ticket, now)
-        rungs = Ladder(session, await routing.current(session))
+        if not rows:
+            return 0
+        calendar = await calendars.current(session)
+        rungs = Ladder(session, await routing.current(session), calendar)
         for ticket in rows:
             await _ticket(rungs, ticket, now, share, report)
         await session.flush()
@@ -127,6 +140,7 @@ async def _tickets(
 async def _summons(
     maker: async_sessionmaker[AsyncSession],
     routing: RoutingCache,
+    calendars: CalendarCache,
     now: datetime,
     share: float,
     report: Report,
@@ -135,7 +149,8 @@ async def _summons(
         rows: list[Summons] = list(await _claim(session, Summons, now))
         if not rows:
             return 0
-        rungs = Ladder(session, await routing.current(session))
+        calendar = await calendars.current(session)
+        rungs = Ladder(session, await routing.current(session), calendar)
         tickets = {
             t.id: t
             for t in await session.scalars(
@@ -154,42 +169,18 @@ async def _summons(
                 details = {
                     "clock": "report_in",
                     "summons_id": summons.id,
-                    "due_at": summons.due_at.isoformat(),
+                    "due_at": local_iso(summons.due_at),
                 }
                 if what == "remind":
                     summons.reminded_at = now
-                    events.record(
-                        session,
-                        ticket,
-                        "reminded",
-                        actor=None,
-                        at=now,
-                        from_status=ticket.status,
-                        details=details,
-                    )
+                    _mark(session, ticket, "reminded", now, details)
                     report.reminded += 1
                     continue
                 summons.overdue_at = now
-                events.record(
-                    session,
-                    ticket,
-                    "overdue",
-                    actor=None,
-                    at=now,
-                    from_status=ticket.status,
-                    details=details,
-                )
+                _mark(session, ticket, "overdue", now, details)
                 report.overdue += 1
                 report.by_clock["report_in"] = report.by_clock.get("report_in", 0) + 1
-                if await escalate(
-                    rungs,
-                    ticket,
-                    reason="no report-in after the whistle",
-                    trigger="report_in_overdue",
-                    actor=None,
-                    now=now,
-                ):
-                    report.escalated += 1
+                await _climb(rungs, ticket, clock, "no report-in after the whistle", now, report)
             summons.next_check_at = sweep_rules.next_check(
                 [sweep_rules.clock_of_summons(summons, ticket.status != "closed")], share
             )
@@ -205,6 +196,7 @@ async def _summons(
 async def sweep(
     maker: async_sessionmaker[AsyncSession],
     routing: RoutingCache,
+    calendars: CalendarCache,
     *,
     now: datetime | None = None,
     share: float | None = None,
@@ -214,9 +206,9 @@ async def sweep(
     now = now or utcnow()
     share = sweep_rules.REMIND_SHARE[0] if share is None else share
     report = Report()
-    while await _tickets(maker, routing, now, share, report) == BATCH:
+    while await _tickets(maker, routing, calendars, now, share, report) == BATCH:
         pass
-    while await _summons(maker, routing, now, share, report) == BATCH:
+    while await _summons(maker, routing, calendars, now, share, report) == BATCH:
         pass
     report.seconds = time.perf_counter() - started
     return report
@@ -226,6 +218,7 @@ async def loop(
     engine: AsyncEngine,
     maker: async_sessionmaker[AsyncSession],
     routing: RoutingCache,
+    calendars: CalendarCache,
     *,
     interval: float,
     share: float,
@@ -238,7 +231,7 @@ async def loop(
     failures = FailureLog(log, "sweep")
 
     async def work() -> None:
-        _log(await sweep(maker, routing, share=share))
+        _log(await sweep(maker, routing, calendars, share=share))
         await _refresh_metrics(maker)
         if time.monotonic() - detected[0] >= hotspot_interval:
             detected[0] = time.monotonic()

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from hotline.audit import service as audit
 from hotline.auth.dependencies import Agent, AnyRole, TicketReader
-from hotline.auth.roles import CENTRE, Role
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import utcnow
+from hotline.sla.calendars import Calendar
 from hotline.ticket import intake as intake_service
-from hotline.ticket import repository, service
+from hotline.ticket import repository, service, visibility
 from hotline.ticket.schemas import (
     Actor,
     CategoryRead,
@@ -52,6 +52,7 @@ async def create_ticket(
     response: Response,
     session: Session,
     principal: Agent,
+    calendar: Calendar,
     idempotency_key: IdempotencyKey = None,
 ) -> TicketRead:
     """Post a citizen's appeal. It is routed at once and its first event written in the same
@@ -64,7 +65,7 @@ async def create_ticket(
         idempotency_key=idempotency_key,
         phone_key=request.app.state.phone_key,
         routing=request.app.state.routing,
-        calendar=request.app.state.calendar,
+        calendar=calendar,
         now=utcnow(),
     )
     response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
@@ -87,8 +88,9 @@ async def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> TicketPage:
-    """Keyset-paged: pass `next_cursor` back as `cursor`. Field roles see only the tickets of
-    their grid (worker) or department (member)."""
+    """Keyset-paged: pass `next_cursor` back as `cursor`. Field roles see only what concerns
+    them: a worker their grid, a member their department, an officer their unit's tickets and
+    those of the units below it; each also what their unit co-handles."""
     after = None
     if cursor is not None:
         at, ticket_id = cursors.decode(cursor, kind="tickets", arity=2)
@@ -98,11 +100,9 @@ async def list_tickets(
             raise Unprocessable("Malformed cursor", field="cursor") from exc
         if after[0].tzinfo is None:  # a naive time cannot be compared with stored instants
             raise Unprocessable("Malformed cursor", field="cursor")
-    scope: dict[str, str | None] = {}
-    if principal.role not in CENTRE:
-        key = "visible_grid" if principal.role is Role.worker else "visible_unit"
-        scope[key] = principal.unit_code or ""
-    rows = await repository.page(session, filters, limit=limit, after=after, **scope)
+    rows = await repository.page(
+        session, filters, limit=limit, after=after, visible=visibility.scope(principal)
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (

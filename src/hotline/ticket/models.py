@@ -73,6 +73,8 @@ class Ticket(Base):
     # Callers of tickets merged into this one (并单); personal data, shown like the caller.
     extra_callers: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     dispatched_at: Mapped[datetime | None]
+    # When the reply clock last started: a sign, or a rework (which has its own reply deadline).
+    reply_started_at: Mapped[datetime | None]
     signed_at: Mapped[datetime | None]
     replied_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -92,6 +94,16 @@ class Ticket(Base):
     reply_reminded_at: Mapped[datetime | None]
     reply_overdue_at: Mapped[datetime | None]
     callback_overdue_at: Mapped[datetime | None]
+    # The triage dispatch clock (即时派单) while nobody owns the ticket, and the confirmation
+    # group's ruling clock while it is in arbitration.
+    triage_started_at: Mapped[datetime | None]
+    triage_due_at: Mapped[datetime | None]
+    triage_reminded_at: Mapped[datetime | None]
+    triage_overdue_at: Mapped[datetime | None]
+    arbitration_at: Mapped[datetime | None]
+    ruling_due_at: Mapped[datetime | None]
+    ruling_reminded_at: Mapped[datetime | None]
+    ruling_overdue_at: Mapped[datetime | None]
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     # Denormalised for the dashboard's figures (metrics.formulas): the place at every level,
     # the last callback's answers, returns asked, supervision.
@@ -102,11 +114,26 @@ class Ticket(Base):
     callback_satisfaction: Mapped[str | None] = mapped_column(String(16))
     return_count: Mapped[int] = mapped_column(default=0)
     supervised_at: Mapped[datetime | None]
-    # Escalation (提级) and supervision (督办), DESIGN.md §5.
+    # Escalation (提级) and supervision (督办), DESIGN.md §5: the rung the ticket stands on in
+    # its ladder (escalation.ladder), its own clock, and the highest kind of rung ever reached.
     escalation_level: Mapped[int] = mapped_column(default=0)
-    escalation_unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    escalation_unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+    escalation_track: Mapped[str | None] = mapped_column(String(16))
+    escalation_rung: Mapped[str | None] = mapped_column(String(16))
+    escalation_peak: Mapped[str | None] = mapped_column(String(16))
+    escalated_at: Mapped[datetime | None]
+    escalation_started_at: Mapped[datetime | None]
+    escalation_due_at: Mapped[datetime | None]
+    escalation_reminded_at: Mapped[datetime | None]
+    escalation_overdue_at: Mapped[datetime | None]
+    # The ruling in force (确责): who, when, lead and co-handlers; the units it names are also
+    # rows of ``co_handler``.
+    ruling: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     co_handlers: Mapped[list[str]] = mapped_column(JSONType, default=list)
     supervision: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # An approved staged answer (阶段性答复): plan and next check date; the ticket stays open.
+    staged: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    staged_at: Mapped[datetime | None]
     # Position in the global change order: polling clients resume from it (workflow.changes).
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
@@ -132,6 +159,20 @@ class TicketEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str | None] = mapped_column(String(24))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class CoHandler(Base):
+    """A unit a ruling names to co-handle a ticket (协办): it reads the ticket, sees it in its
+    poll, and reports its part to the lead (主办), who replies for all."""
+
+    __tablename__ = "co_handler"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), primary_key=True, index=True)
+    named_at: Mapped[datetime]
+    reported_at: Mapped[datetime | None]
+    report: Mapped[str] = mapped_column(Text, default="")
+    reported_by_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class IdempotencyRecord(Base):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.ticket.models import Category, IdempotencyRecord, Ticket, TicketEvent
 from hotline.ticket.schemas import TicketFilters
@@ -67,15 +68,13 @@ async def page(
     *,
     limit: int,
     after: tuple[datetime, int] | None,
-    visible_grid: str | None = None,
-    visible_unit: str | None = None,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[Ticket]:
-    """Newest first, keyset-paged on (created_at, id); ``limit + 1`` rows tell if more follow."""
+    """Newest first, keyset-paged on (created_at, id); ``limit + 1`` rows tell if more follow.
+    ``visible`` narrows to what the caller may read (ticket.visibility.scope)."""
     query = _filtered(filters)
-    if visible_grid is not None:
-        query = query.where(Ticket.grid_code == visible_grid)
-    if visible_unit is not None:
-        query = query.where(Ticket.unit_code == visible_unit)
+    if visible is not None:
+        query = query.where(visible)
     if after is not None:
         at, ticket_id = after
         query = query.where(

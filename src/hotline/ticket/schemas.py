@@ -142,9 +142,22 @@ class Deadlines(BaseModel):
     reply_due_at: LocalTime | None = None
     return_until: LocalTime | None = Field(default=None, description="End of the return window")
     callback_due_at: LocalTime | None = None
+    triage_due_at: LocalTime | None = Field(
+        default=None, description="Dispatch from triage by then (即时派单)"
+    )
+    ruling_due_at: LocalTime | None = Field(
+        default=None, description="The confirmation group rules by then (in arbitration)"
+    )
+    escalation_due_at: LocalTime | None = Field(
+        default=None,
+        description="The unit of the rung the ticket climbed to acts by then, or it climbs on",
+    )
     sign_overdue: bool = False
     reply_overdue: bool = False
     callback_overdue: bool = False
+    triage_overdue: bool = False
+    ruling_overdue: bool = False
+    escalation_overdue: bool = False
     policies: dict[str, Any] = Field(default={}, description="The policy that set each deadline")
     calendar_unknown_years: list[int] = Field(
         default=[], description="Years counted Monday to Friday: no official calendar known"
@@ -178,11 +191,25 @@ class TicketRead(BaseModel):
     reply: dict[str, Any] | None
     last_callback: dict[str, Any] | None
     escalation_level: int = Field(
-        description="0 none; 1 village, 2 township, 3 department, 4 group"
+        description="The rung of its ladder the ticket stands on; 0: none (escalation_rung says "
+        "which kind)"
     )
-    escalation_unit: str | None
-    co_handlers: list[str]
+    escalation_unit: str | None = Field(description="The unit of that rung, whose officers act")
+    escalation_track: str | None = Field(
+        description="The ladder it climbs: grid, department or enterprise"
+    )
+    escalation_rung: str | None = Field(
+        description="village, township, county, department (its head), line or group"
+    )
+    ruling: dict[str, Any] | None = Field(
+        description="The confirmation group's ruling in force: at, by, lead_unit, co_units, "
+        "reasoning, rule_id"
+    )
+    co_handlers: list[str] = Field(description="Units a ruling named to co-handle it (协办)")
     supervision: dict[str, Any] | None
+    staged: dict[str, Any] | None = Field(
+        description="An approved staged answer (阶段性答复): plan, next_check, approved_by"
+    )
     signed_at: LocalTime | None
     replied_at: LocalTime | None
     closed_at: LocalTime | None

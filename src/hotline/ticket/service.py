@@ -120,9 +120,11 @@ async def create_ticket(
         # Numbered at commit (see workflow.changes); no second UPDATE for it on PostgreSQL.
         change_seq=changes.PENDING,
     )
+    # The clocks start before the INSERT, so the row is written whole in one statement.
     if dispatched:
-        # The clocks start before the INSERT, so the row is written whole in one statement.
         await deadlines.on_dispatch(session, ticket, calendar, now)
+    else:
+        await deadlines.on_triage(session, ticket, calendar, now)
     session.add(ticket)
     await session.flush()
     ticket.number = ticket_number(ticket.id, now)
@@ -160,6 +162,7 @@ async def readable_ticket(session: AsyncSession, ticket_id: int, principal: Prin
     if not can_read(principal, ticket):
         from hotline.workflow.common import summoned
 
-        if not (principal.role is Role.member and await summoned(session, ticket, principal)):
+        summonable = principal.role in (Role.member, Role.officer)
+        if not (summonable and await summoned(session, ticket, principal)):
             raise NotFound(f"No ticket {ticket_id}")
     return ticket

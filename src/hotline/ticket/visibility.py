@@ -1,19 +1,28 @@
 """Who may read a ticket and how much of the caller they see (DESIGN.md §8).
 
 - The hotline centre (agent, dispatcher, arbiter, admin) reads every ticket and every caller.
-- A worker reads the tickets of the grid they belong to; a member those of their department.
-  They see a masked phone and no confidential caller; the owner of a non-confidential ticket
-  sees the caller in full.
+- A worker reads the tickets of the grid they belong to; a member those of their department;
+  an officer those their unit owns or that climbed to it, and those of the units below theirs
+  (a village its grids, a township its villages and grids, the county every ticket). Each also
+  reads the tickets a ruling named their unit co-handler of (协办), and a summoned member or
+  officer the tickets of the whistle (workflow.common). They see a masked phone and no
+  confidential caller; the owner of a non-confidential ticket sees the caller in full.
 - The viewer role never reads tickets.
 """
 
 from __future__ import annotations
 
-from hotline.auth.roles import CENTRE, Role
+from datetime import datetime
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from hotline.auth.roles import CENTRE, FIELD, Role
 from hotline.auth.service import Principal
 from hotline.kit.clock import utcnow
+from hotline.sla.sweep_rules import CLIMBING
 from hotline.ticket import phone as phones
-from hotline.ticket.models import Ticket
+from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.schemas import (
     CallerRead,
     Crs,
@@ -24,14 +33,48 @@ from hotline.ticket.schemas import (
     TicketRead,
 )
 
+# The column that places a ticket under an officer's unit, by the unit's kind.
+_BELOW = {"village": "village_code", "township": "township_code"}
+
 
 def concerns(principal: Principal, ticket: Ticket) -> bool:
     """Whether the ticket is the field principal's business at all."""
+    unit = principal.unit_code
+    if unit is None or principal.role not in FIELD:
+        return False
+    if unit in (ticket.co_handlers or []):
+        return True
     if principal.role is Role.worker:
-        return principal.unit_code is not None and principal.unit_code == ticket.grid_code
+        return unit == ticket.grid_code
     if principal.role is Role.member:
-        return principal.unit_code is not None and principal.unit_code == ticket.unit_code
-    return False
+        return unit == ticket.unit_code
+    if unit in (ticket.unit_code, ticket.escalation_unit_code):
+        return True
+    if principal.unit_kind == "county":
+        return True
+    column = _BELOW.get(principal.unit_kind or "")
+    return column is not None and getattr(ticket, column) == unit
+
+
+def scope(principal: Principal) -> ColumnElement[bool] | None:
+    """``concerns`` as a condition on ticket rows, for lists; None: every ticket."""
+    if principal.role in CENTRE:
+        return None
+    unit = principal.unit_code
+    if unit is None or principal.role not in FIELD:
+        return false()
+    co = Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code == unit))
+    if principal.role is Role.worker:
+        return or_(Ticket.grid_code == unit, co)
+    if principal.role is Role.member:
+        return or_(Ticket.unit_code == unit, co)
+    if principal.unit_kind == "county":
+        return None
+    parts = [Ticket.unit_code == unit, Ticket.escalation_unit_code == unit, co]
+    column = _BELOW.get(principal.unit_kind or "")
+    if column is not None:
+        parts.append(getattr(Ticket, column) == unit)
+    return or_(*parts)
 
 
 def can_read(principal: Principal, ticket: Ticket) -> bool:
@@ -118,8 +161,12 @@ def present(principal: Principal, ticket: Ticket) -> TicketRead:
         last_callback=ticket.last_callback,
         escalation_level=ticket.escalation_level,
         escalation_unit=ticket.escalation_unit_code,
+        escalation_track=ticket.escalation_track,
+        escalation_rung=ticket.escalation_rung,
+        ruling=ticket.ruling,
         co_handlers=ticket.co_handlers or [],
         supervision=ticket.supervision,
+        staged=ticket.staged,
         signed_at=ticket.signed_at,
         replied_at=ticket.replied_at,
         closed_at=ticket.closed_at,
@@ -134,11 +181,22 @@ def deadlines_of(ticket: Ticket) -> Deadlines:
     now = utcnow()
     waiting_sign = ticket.status in (Status.dispatched, Status.rework)
     working = ticket.status in (Status.signed, Status.rework)
+    climbing = ticket.status in CLIMBING
+
+    def past(due: datetime | None, running: bool = True) -> bool:
+        return bool(running and due is not None and now > due)
+
     return Deadlines(
         sign_due_at=ticket.sign_due_at,
         reply_due_at=ticket.reply_due_at,
         return_until=ticket.return_until,
         callback_due_at=ticket.callback_due_at,
+        triage_due_at=ticket.triage_due_at if ticket.status == Status.triage else None,
+        ruling_due_at=ticket.ruling_due_at if ticket.status == Status.arbitration else None,
+        escalation_due_at=ticket.escalation_due_at if climbing else None,
+        triage_overdue=past(ticket.triage_due_at, ticket.status == Status.triage),
+        ruling_overdue=past(ticket.ruling_due_at, ticket.status == Status.arbitration),
+        escalation_overdue=past(ticket.escalation_due_at, climbing),
         sign_overdue=bool(waiting_sign and ticket.sign_due_at and now > ticket.sign_due_at),
         reply_overdue=bool(working and ticket.reply_due_at and now > ticket.reply_due_at),
         callback_overdue=bool(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import local_iso, utcnow
 from hotline.ticket.models import Ticket, TicketEvent
 from hotline.webhook.models import Delivery, Webhook
 
@@ -35,6 +35,7 @@ TYPES = {
     "closed": "ticket.closed",
     "answered": "ticket.closed",
     "merged": "ticket.closed",
+    "terminated": "ticket.closed",
 }
 EVENT_TYPES = sorted({*TYPES.values(), "cluster.found", "webhook.ping"})
 PENDING = "hotline.outbox"
@@ -47,9 +48,7 @@ def queue(session: AsyncSession, ticket: Ticket, event: TicketEvent) -> None:
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:
-    def at(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
+    at = local_iso
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -61,10 +60,15 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
         "urgency": ticket.urgency,
         "line": ticket.line,
         "escalation_level": ticket.escalation_level,
+        "escalation_rung": ticket.escalation_rung,
+        "escalation_unit_code": ticket.escalation_unit_code,
+        "designated": ticket.designated,
+        "co_handlers": list(ticket.co_handlers or []),
         "deadlines": {
             "sign_due_at": at(ticket.sign_due_at),
             "reply_due_at": at(ticket.reply_due_at),
             "callback_due_at": at(ticket.callback_due_at),
+            "escalation_due_at": at(ticket.escalation_due_at),
         },
     }
 
@@ -79,7 +83,7 @@ async def _subscribers(session: AsyncSession) -> list[tuple[int, set[str]]]:
 
 
 def message(event_type: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {"type": event_type, "timestamp": now.isoformat(), "data": data}
+    return {"type": event_type, "timestamp": local_iso(now), "data": data}
 
 
 def add(
@@ -114,7 +118,7 @@ async def write(session: AsyncSession) -> None:
                     "ticket": ticket_payload(ticket),
                     "event": {
                         "action": event.action,
-                        "at": event.at.isoformat(),
+                        "at": local_iso(event.at),
                         "from_state": event.from_status,
                         "to_state": event.to_status,
                     },

@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.auth.roles import Role
+from hotline.auth.roles import FIELD, Role
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, Unprocessable
 from hotline.kit import cursor as cursors
-from hotline.kit.clock import county_zone
-from hotline.ticket.models import Ticket
+from hotline.kit.clock import local_iso
+from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.visibility import present
 from hotline.workflow import notify
 from hotline.workflow.models import ChangeCounter, Summons
@@ -36,26 +35,31 @@ class Poll:
     etag: str
 
 
-def _local(at: datetime) -> str:
-    return at.astimezone(county_zone()).isoformat()
-
-
 def wake_keys(principal: Principal) -> set[str]:
-    keys = {f"staff:{principal.staff_id}"}
+    keys = {f"staff:{principal.staff_id}"} if principal.staff_id is not None else set()
     if principal.role is Role.worker:
         keys.add(f"grid:{principal.unit_code}")
-    else:
-        keys.add(f"unit:{principal.unit_code}")
+    # A worker's grid is also a unit: co-handled tickets wake their units (workflow.changes).
+    keys.add(f"unit:{principal.unit_code}")
     return keys
 
 
 def _ticket_scope(principal: Principal) -> Any:
+    """A worker's grid, a member's department, an officer's unit (the tickets it owns and
+    those that climbed to it), and for all three the tickets their unit co-handles."""
+    unit = principal.unit_code
+    co = Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code == unit))
     if principal.role is Role.worker:
-        return Ticket.grid_code == principal.unit_code
-    return and_(Ticket.unit_code == principal.unit_code, Ticket.grid_code.is_(None))
+        return or_(Ticket.grid_code == unit, co)
+    owned = and_(Ticket.unit_code == unit, Ticket.grid_code.is_(None))
+    if principal.role is Role.officer:
+        return or_(owned, Ticket.escalation_unit_code == unit, co)
+    return or_(owned, co)
 
 
 def _summons_scope(principal: Principal) -> Any:
+    if principal.staff_id is None:
+        return Summons.unit_code == principal.unit_code
     return or_(Summons.staff_id == principal.staff_id, Summons.unit_code == principal.unit_code)
 
 
@@ -93,8 +97,8 @@ async def _look(
             summons={
                 "id": s.id,
                 "whistle_id": s.whistle_id,
-                "due_at": s.due_at.isoformat(),
-                "reported_at": s.reported_at.isoformat() if s.reported_at else None,
+                "due_at": local_iso(s.due_at),
+                "reported_at": local_iso(s.reported_at),
                 "late": s.late,
                 "staff_id": s.staff_id,
                 "unit_code": s.unit_code,
@@ -133,7 +137,9 @@ async def poll(
     if_none_match: str | None,
 ) -> Poll:
     """One poll; with ``wait``, held until something changes for the caller or time runs out."""
-    if principal.role not in (Role.worker, Role.member) or principal.staff_id is None:
+    if principal.role not in FIELD or principal.unit_code is None:
+        raise Forbidden("Assignments are for grid workers, members and officers of a unit")
+    if principal.role is not Role.officer and principal.staff_id is None:
         raise Forbidden("Assignments are for grid workers and members with a staff id")
     try:
         after = (

@@ -1,62 +1,80 @@
 """Actions of the hotline centre: dispatch, decide returns and extensions, answer directly,
-call back, merge repeats, close what is not the hotline's."""
+call back, merge repeats, close what is not the hotline's. The decisions on staged answers and
+terminations are in workflow.reviews."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
-from hotline.auth.service import Principal
 from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.kit.clock import local_iso
+from hotline.routing import rules
 from hotline.sla import deadlines
-from hotline.sla.calendar import WorkCalendar
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
 from hotline.workflow import common, schemas
+from hotline.workflow.common import Act
 from hotline.workflow.models import TicketRequest
 from hotline.workflow.states import MAX_REWORKS, MAX_TRANSFERS, Action
 
+# Units below the county a department-duty matter must not be pushed down to (DESIGN.md §4).
+DOWN = ("grid", "village", "township")
 
-async def dispatch(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.DispatchIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
+
+async def _department_duty(act: Act, ticket: Ticket, unit_code: str, override: str | None) -> None:
+    """409 naming the catalogue rule when a department-duty matter is sent down to a grid,
+    village or township without an ``override_reason``."""
+    state = await act.state()
+    target = state.units.get(unit_code)
+    if override or target is None or target.kind not in DOWN:
+        return
+    chain = state.chain(ticket.area_code) if ticket.area_code else ()
+    rule = rules.pick_rule(
+        state.rules, category=ticket.category_code, line=ticket.line, area_chain=chain
+    )
+    owner = state.units.get(rule.unit_code) if rule else None
+    if rule is None or owner is None or owner.kind != "department":
+        return
+    raise Conflict(
+        f"Catalogue rule {rule.id} makes {ticket.category_code} a duty of {owner.name} "
+        f"({owner.code}); dispatching it to {target.kind} {unit_code} needs an override_reason",
+        state=ticket.status,
+        rule_id=rule.id,
+    )
+
+
+async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket:
     """Route by hand: from triage, or re-route. A re-dispatch of a ticket nobody has signed
-    counts as a transfer; the third goes to arbitration (确责) instead."""
-    common.require_role(principal, Role.dispatcher)
+    counts as a transfer; the third goes to arbitration (确责) instead. A designated ticket
+    stays where the ruling put it (409 naming the ruling)."""
+    common.require_role(act.principal, Role.dispatcher)
+    common.refuse_if_designated(ticket, "re-dispatched")
+    common.ensure(ticket, Action.dispatch)
+    await _department_duty(act, ticket, data.unit_code, data.override_reason)
     rerouted = ticket.status != Status.triage and ticket.signed_at is None
     if rerouted and ticket.transfer_count + 1 >= MAX_TRANSFERS:
-        return await _to_arbitration(
-            session, ticket, principal, now, Action.dispatch, "re-dispatched 3 times"
-        )
+        return await to_arbitration(act, ticket, Action.dispatch, "re-dispatched 3 times")
     old = common.changes_keys(ticket)
     before = common.move(ticket, Action.dispatch, Status.dispatched)
     if rerouted:
         ticket.transfer_count += 1
     await common.assign_to_unit(
-        session,
+        act.session,
         ticket,
         data.unit_code,
         assignee_id=data.assignee_id,
-        calendar=calendar,
-        now=now,
+        calendar=act.calendar,
+        now=act.now,
         method="manual",
-        explanation=f"Dispatched by {principal.name}: {data.note}",
+        explanation=f"Dispatched by {act.principal.name}: {data.note}",
     )
     await common.record(
-        session,
+        act.session,
         ticket,
         "dispatched",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         wake=old,
         details={
@@ -66,42 +84,39 @@ async def dispatch(
             "method": "manual",
             "transfer_count": ticket.transfer_count,
             "note": data.note,
+            **({"override_reason": data.override_reason} if data.override_reason else {}),
         },
     )
     return ticket
 
 
-async def _to_arbitration(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    now: datetime,
-    action: Action,
-    why: str,
-) -> Ticket:
+async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> Ticket:
+    """Hand the ticket to the confirmation group (its ruling clock starts)."""
     old = common.changes_keys(ticket)
     before = common.move(ticket, action, Status.arbitration)
     if action is not Action.callback:
         ticket.transfer_count += 1
+    await deadlines.on_arbitration(act.session, ticket, act.calendar, act.now)
     await common.record(
-        session,
+        act.session,
         ticket,
         "arbitration",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         wake=old,
         details={
             "reason": why,
             "transfer_count": ticket.transfer_count,
             "rework_count": ticket.rework_count,
+            "due_at": local_iso(ticket.ruling_due_at),
         },
     )
     return ticket
 
 
-async def _pending(session: AsyncSession, ticket: Ticket, kind: str) -> TicketRequest:
-    request = await session.scalar(
+async def pending(act: Act, ticket: Ticket, kind: str) -> TicketRequest:
+    request = await act.session.scalar(
         select(TicketRequest)
         .where(
             TicketRequest.ticket_id == ticket.id,
@@ -115,27 +130,32 @@ async def _pending(session: AsyncSession, ticket: Ticket, kind: str) -> TicketRe
     return request
 
 
-def _decide(
-    request: TicketRequest, principal: Principal, approve: bool, note: str, now: datetime
-) -> None:
+async def no_pending(act: Act, ticket: Ticket, kind: str) -> None:
+    """409 while a request of this kind already waits for a decision."""
+    waiting = await act.session.scalar(
+        select(TicketRequest.id)
+        .where(
+            TicketRequest.ticket_id == ticket.id,
+            TicketRequest.kind == kind,
+            TicketRequest.status == "pending",
+        )
+        .limit(1)
+    )
+    if waiting is not None:
+        raise Conflict(f"A {kind} request already waits for a decision", state=ticket.status)
+
+
+def decide(act: Act, request: TicketRequest, approve: bool, note: str) -> None:
     request.status = "approved" if approve else "rejected"
-    request.decided_by_key_id = principal.key_id
-    request.decided_at = now
+    request.decided_by_key_id = act.principal.key_id
+    request.decided_at = act.now
     request.decision_note = note
 
 
-async def decide_return(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.ReturnDecisionIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
+async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn) -> Ticket:
     """Approve (re-route to ``unit_code`` or back to triage, counting the transfer; the third
     transfer goes to arbitration) or reject (back to the same owner)."""
-    common.require_role(principal, Role.dispatcher)
+    common.require_role(act.principal, Role.dispatcher)
     if not data.approve:
         target = Status.dispatched
     elif ticket.transfer_count + 1 >= MAX_TRANSFERS:
@@ -144,26 +164,25 @@ async def decide_return(
         target = Status.triage if data.unit_code is None else Status.dispatched
     old = common.changes_keys(ticket)
     common.ensure(ticket, Action.return_decision)
-    request = await _pending(session, ticket, "return")
-    _decide(request, principal, data.approve, data.note, now)
+    request = await pending(act, ticket, "return")
+    decide(act, request, data.approve, data.note)
     if target is Status.arbitration:
-        return await _to_arbitration(
-            session, ticket, principal, now, Action.return_decision, "returned 3 times"
-        )
+        return await to_arbitration(act, ticket, Action.return_decision, "returned 3 times")
     before = common.move(ticket, Action.return_decision, target)
     if not data.approve:
         await common.record(
-            session,
+            act.session,
             ticket,
             "return_rejected",
-            principal,
-            now=now,
+            act.principal,
+            now=act.now,
             from_status=before,
             details={"request_id": request.id, "note": data.note},
         )
         return ticket
     ticket.transfer_count += 1
     if data.unit_code is None:
+        deadlines.leave_ladder(ticket)
         ticket.unit_code = ticket.grid_code = ticket.assignee_id = None
         ticket.route = {
             "method": "triage",
@@ -175,23 +194,24 @@ async def decide_return(
             "explanation": f"Returned; back to triage: {data.note}",
             "candidates": [],
         }
+        await deadlines.on_triage(act.session, ticket, act.calendar, act.now)
     else:
         await common.assign_to_unit(
-            session,
+            act.session,
             ticket,
             data.unit_code,
             assignee_id=None,
-            calendar=calendar,
-            now=now,
+            calendar=act.calendar,
+            now=act.now,
             method="manual",
-            explanation=f"Return approved by {principal.name}: {data.note}",
+            explanation=f"Return approved by {act.principal.name}: {data.note}",
         )
     await common.record(
-        session,
+        act.session,
         ticket,
         "return_approved",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         wake=old,
         details={
@@ -204,62 +224,47 @@ async def decide_return(
     return ticket
 
 
-async def decide_extension(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.ExtensionDecisionIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
+async def decide_extension(act: Act, ticket: Ticket, data: schemas.ExtensionDecisionIn) -> Ticket:
     """Approve (possibly fewer days) or reject an extension; approval moves the reply
     deadline by that many working days."""
-    common.require_role(principal, Role.dispatcher)
+    common.require_role(act.principal, Role.dispatcher)
     before = common.move(ticket, Action.extension_decision)
-    request = await _pending(session, ticket, "extension")
+    request = await pending(act, ticket, "extension")
     days = min(data.days or request.days or 0, request.days or 0)
-    _decide(request, principal, data.approve, data.note, now)
+    decide(act, request, data.approve, data.note)
     if data.approve:
-        deadlines.extend(ticket, calendar, days)
+        deadlines.extend(ticket, act.calendar, days)
     await common.record(
-        session,
+        act.session,
         ticket,
         "extension_approved" if data.approve else "extension_rejected",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         details={
             "request_id": request.id,
             "days": days if data.approve else 0,
-            "reply_due_at": ticket.reply_due_at.isoformat() if ticket.reply_due_at else None,
+            "reply_due_at": local_iso(ticket.reply_due_at),
             "note": data.note,
         },
     )
     return ticket
 
 
-async def answer(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.AnswerIn,
-    *,
-    now: datetime,
-) -> Ticket:
+async def answer(act: Act, ticket: Ticket, data: schemas.AnswerIn) -> Ticket:
     """Answered on the phone (直办): closes the ticket."""
-    common.require_role(principal, Role.agent)
+    common.require_role(act.principal, Role.agent)
     old = common.changes_keys(ticket)
     before = common.move(ticket, Action.answer)
     ticket.close_reason = "answered"
-    ticket.closed_at = now
-    ticket.reply = {"text": data.text, "outcome": "answered", "at": now.isoformat()}
+    ticket.closed_at = act.now
+    ticket.reply = {"text": data.text, "outcome": "answered", "at": local_iso(act.now)}
     await common.record(
-        session,
+        act.session,
         ticket,
         "answered",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         wake=old,
         details={"text": data.text},
@@ -267,20 +272,13 @@ async def answer(
     return ticket
 
 
-async def callback(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.CallbackIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
+async def callback(act: Act, ticket: Ticket, data: schemas.CallbackIn) -> Ticket:
     """Call the citizen back (回访). Not reached: stays replied. Satisfied or not the unit's
     fault: closed. Unsatisfied through the unit's fault: rework, back to the same owner with
-    the rework count raised; the third rework is a difficult case and goes to arbitration."""
-    common.require_role(principal, Role.agent)
-    result = data.model_dump(mode="json") | {"at": now.isoformat()}
+    the rework count raised and a reply deadline of its own; the third rework is a difficult
+    case and goes to arbitration."""
+    common.require_role(act.principal, Role.agent)
+    result = data.model_dump(mode="json") | {"at": local_iso(act.now)}
     ticket.callback_reached = data.reached
     ticket.callback_resolution = data.resolution.value if data.resolution else None
     ticket.callback_satisfaction = data.satisfaction.value if data.satisfaction else None
@@ -288,11 +286,11 @@ async def callback(
         before = common.move(ticket, Action.callback, Status.replied)
         ticket.last_callback = result
         await common.record(
-            session,
+            act.session,
             ticket,
             "callback_unreached",
-            principal,
-            now=now,
+            act.principal,
+            now=act.now,
             from_status=before,
             details=result,
         )
@@ -302,46 +300,37 @@ async def callback(
         # The third rework makes a difficult case (疑难件): the confirmation group takes it.
         ticket.last_callback = result
         ticket.rework_count += 1
-        return await _to_arbitration(
-            session, ticket, principal, now, Action.callback, "reworked 3 times"
-        )
+        return await to_arbitration(act, ticket, Action.callback, "reworked 3 times")
     target = Status.rework if rework else Status.closed
     before = common.move(ticket, Action.callback, target)
     ticket.last_callback = result
     if rework:
         ticket.rework_count += 1
-        await deadlines.on_dispatch(session, ticket, calendar, now)
+        await deadlines.on_rework(act.session, ticket, act.calendar, act.now)
         action = "reworked"
     else:
         ticket.close_reason = "resolved"
-        ticket.closed_at = now
+        ticket.closed_at = act.now
         action = "closed"
     await common.record(
-        session,
+        act.session,
         ticket,
         action,
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         details=result | {"rework_count": ticket.rework_count},
     )
     return ticket
 
 
-async def merge(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.MergeIn,
-    *,
-    now: datetime,
-) -> Ticket:
+async def merge(act: Act, ticket: Ticket, data: schemas.MergeIn) -> Ticket:
     """Merge a repeat (并单): this ticket closes as merged, the open older one records the
-    extra caller."""
-    common.require_role(principal, Role.agent)
+    extra caller. A merged ticket is no ticket of its own in any figure."""
+    common.require_role(act.principal, Role.agent)
     if data.into == ticket.id:
         raise Unprocessable("A ticket cannot be merged into itself", field="into")
-    into = await session.scalar(select(Ticket).where(Ticket.id == data.into).with_for_update())
+    into = await act.session.scalar(select(Ticket).where(Ticket.id == data.into).with_for_update())
     if into is None:
         raise NotFound(f"No ticket {data.into}")
     if into.status == Status.closed:
@@ -351,7 +340,7 @@ async def merge(
     old = common.changes_keys(ticket)
     before = common.move(ticket, Action.merge)
     ticket.close_reason = "merged"
-    ticket.closed_at = now
+    ticket.closed_at = act.now
     ticket.merged_into_id = into.id
     into.extra_callers = [
         *into.extra_callers,
@@ -360,51 +349,45 @@ async def merge(
             "name": ticket.caller_name,
             "phone": ticket.caller_phone,
             "confidential": ticket.caller_confidential,
-            "at": now.isoformat(),
+            "at": local_iso(act.now),
         },
     ]
     await common.record(
-        session,
+        act.session,
         ticket,
         "merged",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         wake=old,
         details={"into": into.id},
     )
     await common.record(
-        session,
+        act.session,
         into,
         "merge_received",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=into.status,
         details={"from": ticket.id},
     )
     return ticket
 
 
-async def close(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.CloseIn,
-    *,
-    now: datetime,
-) -> Ticket:
+async def close(act: Act, ticket: Ticket, data: schemas.CloseIn) -> Ticket:
     """Close from triage what is not the hotline's: redirected to 110 or a legal channel, or
-    terminated."""
-    common.require_role(principal, Role.dispatcher)
+    terminated. Such a ticket never dispatched is in neither part of the completion rate."""
+    common.require_role(act.principal, Role.dispatcher)
+    common.refuse_if_designated(ticket, "closed from triage")
     before = common.move(ticket, Action.close)
     ticket.close_reason = data.reason.value
-    ticket.closed_at = now
+    ticket.closed_at = act.now
     await common.record(
-        session,
+        act.session,
         ticket,
         "closed",
-        principal,
-        now=now,
+        act.principal,
+        now=act.now,
         from_status=before,
         details={"reason": data.reason.value, "note": data.note},
     )

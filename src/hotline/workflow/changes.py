@@ -31,6 +31,8 @@ from hotline.workflow.models import ChangeCounter, Summons
 
 
 def keys_for(ticket: Ticket) -> set[str]:
+    """Who a ticket concerns: its grid, owning unit and assignee, the unit of the rung it
+    climbed to, and the units co-handling it."""
     keys = set()
     if ticket.grid_code:
         keys.add(f"grid:{ticket.grid_code}")
@@ -38,6 +40,9 @@ def keys_for(ticket: Ticket) -> set[str]:
         keys.add(f"unit:{ticket.unit_code}")
     if ticket.assignee_id:
         keys.add(f"staff:{ticket.assignee_id}")
+    if ticket.escalation_unit_code:
+        keys.add(f"unit:{ticket.escalation_unit_code}")
+    keys.update(f"unit:{code}" for code in ticket.co_handlers or ())
     return keys
 
 

@@ -1,11 +1,13 @@
-"""What every action shares: the locked ticket, the version check, the transition, the event,
-the change number. Domain errors only; the caller's unit of work commits."""
+"""What every action shares: who acts and when (``Act``), the locked ticket, the version check,
+the transition, the event, the change number. Domain errors only; the caller's unit of work
+commits."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal
 from hotline.errors import (
+    Designated,
     Forbidden,
     InvalidTransition,
     NotFound,
@@ -21,6 +24,7 @@ from hotline.errors import (
 )
 from hotline.org.models import Staff
 from hotline.routing import service as routing_service
+from hotline.routing.state import RoutingCache, RoutingState
 from hotline.sla import deadlines
 from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import events
@@ -28,10 +32,24 @@ from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
 from hotline.ticket.visibility import can_read
 from hotline.workflow import changes, states
+from hotline.workflow.models import Summons, TicketRequest
 from hotline.workflow.states import Action
 
-if TYPE_CHECKING:
-    from hotline.workflow.models import Summons
+
+@dataclass(frozen=True)
+class Act:
+    """What every action needs besides its ticket and payload: the transaction, who acts, the
+    one instant of the request, and the calendar and routing state as this transaction sees
+    them."""
+
+    session: AsyncSession
+    principal: Principal
+    now: datetime
+    calendar: WorkCalendar
+    routing: RoutingCache
+
+    async def state(self) -> RoutingState:
+        return await self.routing.current(self.session)
 
 
 async def locked(
@@ -45,7 +63,7 @@ async def locked(
     if principal.role is Role.viewer:
         raise Forbidden("The dashboard role reads metrics, not tickets")
     visible = can_read(principal, ticket) or (
-        principal.role is Role.member and await summoned(session, ticket, principal)
+        principal.role in (Role.member, Role.officer) and await summoned(session, ticket, principal)
     )
     if not visible:
         # Not 403: another grid's ticket ids are not to be probed.
@@ -59,8 +77,6 @@ async def locked(
 
 
 async def summoned(session: AsyncSession, ticket: Ticket, principal: Principal) -> bool:
-    from hotline.workflow.models import Summons
-
     found = await session.scalar(
         select(Summons.id)
         .where(
@@ -96,24 +112,53 @@ def require_role(principal: Principal, *roles: Role) -> None:
         raise Forbidden(f"Only {names} may do this")
 
 
-def is_owner(principal: Principal, ticket: Ticket) -> bool:
-    return principal.staff_id is not None and principal.staff_id == ticket.assignee_id
+def require(allowed: bool, why: str) -> None:
+    """403 with ``why`` unless ``allowed``."""
+    if not allowed:
+        raise Forbidden(why)
 
 
-def require_owner(principal: Principal, ticket: Ticket) -> None:
-    if not is_owner(principal, ticket):
-        raise Forbidden("Only the ticket's owner may do this")
+def refuse_if_designated(ticket: Ticket, what: str) -> None:
+    """409 naming the ruling that holds a designated ticket (确责): only a new ruling moves it."""
+    if not ticket.designated:
+        return
+    ruling = ticket.ruling or {}
+    by = f" of {ruling['at']} by {ruling['by']}" if ruling.get("at") else ""
+    raise Designated(
+        f"Ticket {ticket.number} is designated by the confirmation group's ruling{by} "
+        f"(lead unit {ruling.get('lead_unit', ticket.unit_code)}); it cannot be {what} "
+        "except by a new ruling",
+        state=ticket.status,
+        ruling=ruling,
+    )
 
 
-def in_queue_of(principal: Principal, ticket: Ticket) -> bool:
-    """An unassigned ticket waiting in the caller's grid (worker) or department (member)."""
-    if ticket.assignee_id is not None or principal.unit_code is None:
-        return False
-    if principal.role is Role.worker:
-        return ticket.grid_code == principal.unit_code
-    if principal.role is Role.member:
-        return ticket.grid_code is None and ticket.unit_code == principal.unit_code
-    return False
+async def open_request(
+    act: Act,
+    ticket: Ticket,
+    kind: str,
+    *,
+    reason: str,
+    reason_code: str | None = None,
+    days: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> TicketRequest:
+    """A request for a dispatcher's decision (return, extension, staged answer, termination)."""
+    request = TicketRequest(
+        ticket_id=ticket.id,
+        kind=kind,
+        status="pending",
+        reason_code=reason_code,
+        reason=reason,
+        days=days,
+        details=details or {},
+        requested_by_key_id=act.principal.key_id,
+        requested_by_staff_id=act.principal.staff_id,
+        requested_at=act.now,
+    )
+    act.session.add(request)
+    await act.session.flush()
+    return request
 
 
 async def record(
@@ -178,6 +223,7 @@ async def assign_to_unit(
             )
     elif unit.kind == "grid":
         assignee = await routing_service.on_duty_worker(session, unit_code)
+    deadlines.leave_ladder(ticket)
     ticket.unit_code = unit_code
     ticket.grid_code = unit_code if unit.kind == "grid" else None
     if ticket.area_code is None and unit.kind == "grid":

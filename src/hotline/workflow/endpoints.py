@@ -1,15 +1,18 @@
-"""HTTP for the workflow: one POST per action, and the dispatcher's queues."""
+"""HTTP for the workflow: one POST per action (a table, below), the dispatcher's queues, and
+the poll of the field."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel
 
 from hotline.audit import service as audit
-from hotline.auth.dependencies import AnyRole, CentreReader
+from hotline.auth.dependencies import AnyRole, CentreReader, require
+from hotline.auth.roles import FIELD, Role
 from hotline.auth.service import Principal
 from hotline.db.session import ReadSession, Session
 from hotline.errors import (
@@ -22,11 +25,13 @@ from hotline.errors import (
     responses,
 )
 from hotline.kit.clock import utcnow
+from hotline.sla.calendars import Calendar
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketRead
 from hotline.ticket.visibility import present
 from hotline.workflow import assignments as assignments_service
-from hotline.workflow import centre, common, field, queues, schemas
+from hotline.workflow import centre, common, field, queues, reviews, schemas
+from hotline.workflow.common import Act
 
 router = APIRouter(prefix="/v1", tags=["workflow"])
 ACTION_PROBLEMS = responses(
@@ -51,377 +56,199 @@ IfMatch = Annotated[
         description="The version you acted on; a newer ticket answers 412",
     ),
 ]
-Handler = Callable[[AsyncSession, Ticket, Principal, Any, Request], Awaitable[Ticket]]
-
-
-async def act(
-    session: AsyncSession,
-    ticket_id: int,
-    principal: Principal,
-    if_match: str | None,
-    run: Callable[[Ticket], Awaitable[Ticket]],
-) -> TicketRead:
-    ticket = await common.locked(session, ticket_id, principal, _version(if_match))
-    read = present(principal, await run(ticket))
-    # The answer hands the actor the ticket, caller included where they may see it: recorded.
-    audit.note(session, principal, f"/v1/tickets/{ticket_id} (action)", [read], now=utcnow())
-    return read
-
-
-def _calendar(request: Request) -> Any:
-    return request.app.state.calendar
-
-
+Handler = Callable[[Act, Ticket, Any], Awaitable[Ticket]]
 DOC = (
-    "State errors are 409 with the current `state`; a stale `If-Match` is 412; "
-    "acting on a ticket that is not yours is 403."
+    "State errors are 409 with the current `state` (a ticket a ruling holds: `designated`, "
+    "naming the `ruling`); a stale `If-Match` is 412; a role that never takes this action is "
+    "403, and so is acting on a ticket that is not yours."
 )
 
 
-@router.post(
-    "/tickets/{ticket_id}/sign",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Sign for a ticket (签收)",
-    description=DOC,
+@dataclass(frozen=True)
+class ActionRoute:
+    """One action: ``POST /v1/tickets/{id}/<path>`` with ``schema`` as its body, run by
+    ``handler`` on the locked ticket, open to ``roles`` (others get 403 before any lookup)."""
+
+    path: str
+    schema: type[BaseModel]
+    handler: Handler
+    summary: str
+    roles: Collection[Role]
+    # Other spellings of the path that also work (not in the schema).
+    aliases: tuple[str, ...] = ()
+
+
+def add_action(router: APIRouter, action: ActionRoute) -> None:
+    """Register the action's endpoint: lock the ticket (404, 412), run the handler in the
+    request's transaction, answer the ticket as the actor may see it."""
+    allowed = Annotated[Principal, Depends(require(*action.roles))]
+
+    async def endpoint(
+        ticket_id: int,
+        data: BaseModel,
+        request: Request,
+        session: Session,
+        principal: Principal,
+        calendar: Calendar,
+        if_match: IfMatch = None,
+    ) -> TicketRead:
+        act = Act(session, principal, utcnow(), calendar, request.app.state.routing)
+        ticket = await common.locked(session, ticket_id, principal, _version(if_match))
+        read = present(principal, await action.handler(act, ticket, data))
+        # The answer hands the actor the ticket, caller included where they may see it.
+        audit.note(session, principal, f"/v1/tickets/{ticket_id} (action)", [read], now=act.now)
+        return read
+
+    # Set here, not written above: the module's annotations are strings (PEP 563) that FastAPI
+    # would look up in the module, where neither the schema nor the role alias lives.
+    endpoint.__annotations__ = {
+        **endpoint.__annotations__,
+        "data": action.schema,
+        "principal": allowed,
+    }
+    endpoint.__name__ = action.path.replace("-", "_")
+    names = ", ".join(sorted(r.value for r in action.roles))
+    router.post(
+        f"/tickets/{{ticket_id}}/{action.path}",
+        response_model=TicketRead,
+        responses=ACTION_PROBLEMS,
+        summary=action.summary,
+        description=f"Roles: {names}. {DOC}",
+    )(endpoint)
+    for alias in action.aliases:
+        router.post(
+            f"/tickets/{{ticket_id}}/{alias}", response_model=TicketRead, include_in_schema=False
+        )(endpoint)
+
+
+ROUTED = (Role.worker, Role.member, Role.officer)
+ACTIONS = (
+    ActionRoute("sign", schemas.SignIn, field.sign, "Sign for a ticket (签收)", ROUTED),
+    ActionRoute(
+        "note", schemas.NoteIn, field.note, "Add a progress note", (*FIELD, Role.dispatcher)
+    ),
+    ActionRoute(
+        "whistle",
+        schemas.WhistleIn,
+        field.whistle,
+        "Blow the whistle (吹哨)",
+        (Role.worker, Role.officer),
+    ),
+    ActionRoute(
+        "report-in",
+        schemas.ReportIn,
+        field.report_in,
+        "Report in to a whistle (报到)",
+        (Role.member, Role.officer),
+    ),
+    ActionRoute("reply", schemas.ReplyIn, field.reply, "Reply: the work is done (答复)", FIELD),
+    ActionRoute(
+        "return", schemas.ReturnIn, field.request_return, "Ask to return a ticket (退单)", ROUTED
+    ),
+    ActionRoute(
+        "return-decision",
+        schemas.ReturnDecisionIn,
+        centre.decide_return,
+        "Decide a return (dispatcher)",
+        (Role.dispatcher,),
+    ),
+    ActionRoute(
+        "extension",
+        schemas.ExtensionIn,
+        field.request_extension,
+        "Ask for more time (延期)",
+        FIELD,
+    ),
+    ActionRoute(
+        "extension-decision",
+        schemas.ExtensionDecisionIn,
+        centre.decide_extension,
+        "Decide an extension (dispatcher)",
+        (Role.dispatcher,),
+    ),
+    ActionRoute(
+        "staged-answer",
+        schemas.StagedIn,
+        reviews.request_staged,
+        "Propose a staged answer (阶段性答复): plan and next check date",
+        FIELD,
+    ),
+    ActionRoute(
+        "staged-answer-decision",
+        schemas.DecisionIn,
+        reviews.decide_staged,
+        "Decide a staged answer (dispatcher)",
+        (Role.dispatcher,),
+    ),
+    ActionRoute(
+        "terminate",
+        schemas.TerminateIn,
+        reviews.request_termination,
+        "Propose to end the work (终止办理), for a dispatcher's review",
+        FIELD,
+    ),
+    ActionRoute(
+        "terminate-decision",
+        schemas.DecisionIn,
+        reviews.decide_termination,
+        "Review a termination (dispatcher): approved, the ticket closes as terminated",
+        (Role.dispatcher,),
+    ),
+    ActionRoute(
+        "co-report",
+        schemas.CoReportIn,
+        field.co_report,
+        "Report a co-handler's part to the lead (协办报告)",
+        FIELD,
+        aliases=("co_report",),
+    ),
+    ActionRoute(
+        "dispatch",
+        schemas.DispatchIn,
+        centre.dispatch,
+        "Dispatch by hand (dispatcher)",
+        (Role.dispatcher,),
+    ),
+    ActionRoute(
+        "answer",
+        schemas.AnswerIn,
+        centre.answer,
+        "Answered on the phone (直办, agent)",
+        (Role.agent,),
+    ),
+    ActionRoute(
+        "callback",
+        schemas.CallbackIn,
+        centre.callback,
+        "Record a callback (回访, agent)",
+        (Role.agent,),
+    ),
+    ActionRoute(
+        "merge",
+        schemas.MergeIn,
+        centre.merge,
+        "Merge a repeat into an open ticket (并单, agent)",
+        (Role.agent,),
+    ),
+    ActionRoute(
+        "close",
+        schemas.CloseIn,
+        centre.close,
+        "Close from triage: redirected or terminated (dispatcher)",
+        (Role.dispatcher,),
+    ),
 )
-async def sign(
-    ticket_id: int,
-    data: schemas.SignIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.sign(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/note",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Add a progress note",
-    description=DOC,
-)
-async def note(
-    ticket_id: int,
-    data: schemas.NoteIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.note(session, t, principal, data, now=utcnow()),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/whistle",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Blow the whistle (吹哨)",
-    description=DOC,
-)
-async def whistle(
-    ticket_id: int,
-    data: schemas.WhistleIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.whistle(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/report-in",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Report in to a whistle (报到)",
-    description=DOC,
-)
-async def report_in(
-    ticket_id: int,
-    data: schemas.ReportIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.report_in(session, t, principal, data, now=utcnow()),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/reply",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Reply: the work is done (答复)",
-    description=DOC,
-)
-async def reply(
-    ticket_id: int,
-    data: schemas.ReplyIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.reply(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/return",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Ask to return a ticket (退单)",
-    description=DOC,
-)
-async def return_(
-    ticket_id: int,
-    data: schemas.ReturnIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.request_return(session, t, principal, data, now=utcnow()),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/return-decision",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Decide a return (dispatcher)",
-    description=DOC,
-)
-async def return_decision(
-    ticket_id: int,
-    data: schemas.ReturnDecisionIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.decide_return(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/extension",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Ask for more time (延期)",
-    description=DOC,
-)
-async def extension(
-    ticket_id: int,
-    data: schemas.ExtensionIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: field.request_extension(session, t, principal, data, now=utcnow()),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/extension-decision",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Decide an extension (dispatcher)",
-    description=DOC,
-)
-async def extension_decision(
-    ticket_id: int,
-    data: schemas.ExtensionDecisionIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.decide_extension(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/dispatch",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Dispatch by hand (dispatcher)",
-    description=DOC,
-)
-async def dispatch(
-    ticket_id: int,
-    data: schemas.DispatchIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.dispatch(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/answer",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Answered on the phone (直办, agent)",
-    description=DOC,
-)
-async def answer(
-    ticket_id: int,
-    data: schemas.AnswerIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.answer(session, t, principal, data, now=utcnow()),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/callback",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Record a callback (回访, agent)",
-    description=DOC,
-)
-async def callback(
-    ticket_id: int,
-    data: schemas.CallbackIn,
-    request: Request,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.callback(
-            session, t, principal, data, calendar=_calendar(request), now=utcnow()
-        ),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/merge",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Merge a repeat into an open ticket (并单, agent)",
-    description=DOC,
-)
-async def merge(
-    ticket_id: int,
-    data: schemas.MergeIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.merge(session, t, principal, data, now=utcnow()),
-    )
-
-
-@router.post(
-    "/tickets/{ticket_id}/close",
-    response_model=TicketRead,
-    responses=ACTION_PROBLEMS,
-    summary="Close from triage: redirected or terminated (dispatcher)",
-    description=DOC,
-)
-async def close(
-    ticket_id: int,
-    data: schemas.CloseIn,
-    session: Session,
-    principal: AnyRole,
-    if_match: IfMatch = None,
-) -> TicketRead:
-    return await act(
-        session,
-        ticket_id,
-        principal,
-        if_match,
-        lambda t: centre.close(session, t, principal, data, now=utcnow()),
-    )
+for _action in ACTIONS:
+    add_action(router, _action)
 
 
 QUEUE = responses(Unauthenticated, Forbidden)
+
+
+async def _audit(request: Request, principal: Principal, reads: list[TicketRead]) -> None:
+    await audit.record_reads(
+        request.app.state.sessionmaker, principal, request.url.path, reads, now=utcnow()
+    )
 
 
 @router.get(
@@ -441,50 +268,33 @@ async def triage(
     return items
 
 
-async def _audit(request: Request, principal: Principal, reads: list[TicketRead]) -> None:
-    await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, reads, now=utcnow()
+def _requests(path: str, kind: str, summary: str) -> None:
+    async def endpoint(
+        request: Request,
+        session: ReadSession,
+        principal: CentreReader,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> schemas.RequestPage:
+        page = await queues.pending(session, principal, kind, limit)
+        await _audit(request, principal, [r.ticket for r in page.items])
+        return page
+
+    endpoint.__name__ = path.replace("-", "_")
+    router.get(f"/{path}", response_model=schemas.RequestPage, responses=QUEUE, summary=summary)(
+        endpoint
     )
 
 
-@router.get(
-    "/returns",
-    response_model=schemas.RequestPage,
-    responses=QUEUE,
-    summary="Return requests waiting for a decision",
-)
-async def returns(
-    request: Request,
-    session: ReadSession,
-    principal: CentreReader,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> schemas.RequestPage:
-    page = await queues.pending(session, principal, "return", limit)
-    await _audit(request, principal, [r.ticket for r in page.items])
-    return page
-
-
-@router.get(
-    "/extensions",
-    response_model=schemas.RequestPage,
-    responses=QUEUE,
-    summary="Extension requests waiting for a decision",
-)
-async def extensions(
-    request: Request,
-    session: ReadSession,
-    principal: CentreReader,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> schemas.RequestPage:
-    page = await queues.pending(session, principal, "extension", limit)
-    await _audit(request, principal, [r.ticket for r in page.items])
-    return page
+_requests("returns", "return", "Return requests waiting for a decision")
+_requests("extensions", "extension", "Extension requests waiting for a decision")
+_requests("staged-answers", "staged", "Staged answers (阶段性答复) waiting for a decision")
+_requests("terminations", "termination", "Terminations (终止办理) waiting for review")
 
 
 @router.get(
     "/assignments",
     response_model=schemas.AssignmentPage,
-    summary="Poll your tickets and whistles (workers and members)",
+    summary="Poll your tickets and whistles (workers, members and officers)",
     responses={
         304: {"description": "Not modified: `If-None-Match` matched"},
         **responses(Unauthenticated, Forbidden, Unprocessable),
@@ -500,7 +310,8 @@ async def assignments(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
 ) -> Response:
-    """Without `since`: every open ticket of your grid (worker) or department (member) and the
+    """Without `since`: every open ticket of your grid (worker), department (member) or unit
+    (officer: those it owns, those escalated to it) and those your unit co-handles, with the
     whistles waiting for you. With `since`: only what changed after that cursor. With `wait`,
     an empty answer is held until something changes for you (in any API process) or the time
     runs out, then answered with an empty list. `ETag`/`If-None-Match` answer 304 when
@@ -526,3 +337,6 @@ async def assignments(
     return Response(
         content=result.page.model_dump_json(), media_type="application/json", headers=headers
     )
+
+
+__all__ = ["ACTIONS", "ACTION_PROBLEMS", "DOC", "ActionRoute", "IfMatch", "add_action"]

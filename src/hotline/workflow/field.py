@@ -1,147 +1,157 @@
-"""Actions of the people in the field: sign, note, whistle, report in, reply, ask to return or
-for more time. Each checks role and ownership (403), state (409) and version (412)."""
+"""Actions of the people in the field and the units above them: sign, note, whistle, report in,
+reply, ask to return or for more time, co-report. Who may take each is in workflow.actors;
+each checks role and standing (403), state (409) and version (412)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
-from hotline.auth.service import Principal
 from hotline.errors import Conflict, Forbidden, Unprocessable
+from hotline.kit.clock import local_iso
 from hotline.org.models import GridMember, Unit
 from hotline.sla import deadlines, sweep_rules
-from hotline.sla.calendar import WorkCalendar
-from hotline.ticket.models import Ticket
+from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.schemas import Status
-from hotline.workflow import common, schemas
+from hotline.workflow import actors, common, schemas
+from hotline.workflow.common import Act
 from hotline.workflow.models import Summons, TicketRequest, Whistle
 from hotline.workflow.states import Action
 
 
-async def sign(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.SignIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
-    """Sign (签收): the assignee, or any worker of the grid for a queued ticket (a claim: of
-    two claimers one wins, the other gets 409); for a department's ticket, one of its members."""
-    common.require_role(principal, Role.worker, Role.member)
-    if not (common.is_owner(principal, ticket) or common.in_queue_of(principal, ticket)):
-        if ticket.status in (Status.dispatched, Status.rework):
-            raise Forbidden("This ticket is assigned to someone else")
+async def sign(act: Act, ticket: Ticket, data: schemas.SignIn) -> Ticket:
+    """Sign (签收): the assignee, any worker of the grid for a queued ticket (a claim: of two
+    claimers one wins, the other gets 409), a member or officer of the owning unit for its
+    queued ticket, or an officer of the rung the ticket climbed to (who takes it over)."""
+    p = act.principal
+    common.require_role(p, Role.worker, Role.member, Role.officer)
+    mine = actors.is_owner(p, ticket) or actors.in_queue_of(p, ticket)
+    if not (mine or actors.officer_of(p, ticket)) and ticket.status in (
+        Status.dispatched,
+        Status.rework,
+    ):
+        raise Forbidden("This ticket is assigned to someone else")
     before = common.move(ticket, Action.sign)
-    ticket.assignee_id = principal.staff_id
-    await deadlines.on_sign(session, ticket, calendar, now)
-    late = ticket.sign_due_at is not None and now > ticket.sign_due_at
+    if p.staff_id is not None:
+        ticket.assignee_id = p.staff_id
+    await deadlines.on_sign(
+        act.session, ticket, act.calendar, act.now, rework=before == Status.rework
+    )
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
+    late = ticket.sign_due_at is not None and act.now > ticket.sign_due_at
     await common.record(
-        session,
+        act.session,
         ticket,
         "signed",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         details={"late": late, "note": data.note},
     )
     return ticket
 
 
-async def note(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.NoteIn,
-    *,
-    now: datetime,
-) -> Ticket:
-    """A progress note from the owner, a summoned member or the hotline centre."""
-    summoned = principal.role is Role.member and await common.summoned(session, ticket, principal)
-    if not (common.is_owner(principal, ticket) or summoned or principal.role is Role.dispatcher):
-        raise Forbidden("Only the owner, a summoned member or a dispatcher adds notes")
+async def note(act: Act, ticket: Ticket, data: schemas.NoteIn) -> Ticket:
+    """A progress note from the owner or its unit's officers, a co-handler, a summoned member or
+    the hotline centre's dispatcher."""
+    p = act.principal
+    summoned = p.role in (Role.member, Role.officer) and await common.summoned(
+        act.session, ticket, p
+    )
+    allowed = (
+        actors.handles(p, ticket)
+        or actors.in_queue_of(p, ticket)
+        or actors.co_handles(p, ticket)
+        or summoned
+        or p.role is Role.dispatcher
+    )
+    common.require(allowed, "Only those who handle the ticket, or a dispatcher, add notes")
     before = common.move(ticket, Action.note)
+    if p.role is not Role.dispatcher:
+        await deadlines.acted(act.session, ticket, act.calendar, act.now)
     await common.record(
-        session,
+        act.session,
         ticket,
         "noted",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
-        details={"text": data.text, "photos": [str(p) for p in data.photos]},
+        details={"text": data.text, "photos": [str(x) for x in data.photos]},
     )
     return ticket
 
 
-async def whistle(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.WhistleIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
+async def _check_members(act: Act, ticket: Ticket, members: list[int]) -> None:
+    grid = ticket.grid_code or ticket.area_code
+    attached = set(
+        (
+            await act.session.scalars(
+                select(GridMember.staff_id).where(
+                    GridMember.grid_code == grid, GridMember.staff_id.in_(members)
+                )
+            )
+        ).all()
+    )
+    stray = [m for m in members if m not in attached]
+    if stray:
+        raise Unprocessable(f"Not dedicated members of this grid: {stray}", field="members")
+
+
+async def _check_departments(act: Act, departments: list[str]) -> None:
+    known = set(
+        (
+            await act.session.scalars(
+                select(Unit.code).where(Unit.code.in_(departments), Unit.kind == "department")
+            )
+        ).all()
+    )
+    unknown = [d for d in departments if d not in known]
+    if unknown:
+        raise Unprocessable(f"Not departments: {unknown}", field="departments")
+
+
+async def whistle(act: Act, ticket: Ticket, data: schemas.WhistleIn) -> Ticket:
     """Blow the whistle (吹哨): summon the grid's dedicated members and/or departments, each with
-    its own report-in deadline. Only the grid worker who owns the ticket."""
-    common.require_role(principal, Role.worker)
-    common.require_owner(principal, ticket)
+    its own report-in deadline. The grid worker who owns the ticket, or an officer of the unit
+    that owns it or that it climbed to."""
+    p = act.principal
+    common.require_role(p, Role.worker, Role.officer)
+    common.require(actors.handles(p, ticket), "Only the ticket's owner may blow the whistle")
     members = list(dict.fromkeys(data.members))
     if members:
-        attached = set(
-            (
-                await session.scalars(
-                    select(GridMember.staff_id).where(
-                        GridMember.grid_code == ticket.grid_code, GridMember.staff_id.in_(members)
-                    )
-                )
-            ).all()
-        )
-        stray = [m for m in members if m not in attached]
-        if stray:
-            raise Unprocessable(f"Not dedicated members of this grid: {stray}", field="members")
+        await _check_members(act, ticket, members)
     departments = list(dict.fromkeys(data.departments))
     if departments:
-        known = set(
-            (
-                await session.scalars(
-                    select(Unit.code).where(Unit.code.in_(departments), Unit.kind == "department")
-                )
-            ).all()
-        )
-        unknown = [d for d in departments if d not in known]
-        if unknown:
-            raise Unprocessable(f"Not departments: {unknown}", field="departments")
+        await _check_departments(act, departments)
     before = common.move(ticket, Action.whistle)
     blown = Whistle(
         ticket_id=ticket.id,
         level=data.level.value,
         reason=data.reason,
-        by_staff_id=principal.staff_id,
-        created_at=now,
+        by_staff_id=p.staff_id,
+        created_at=act.now,
     )
-    session.add(blown)
-    await session.flush()
-    due = await deadlines.report_in_due(session, ticket, calendar, now, data.level.value)
+    act.session.add(blown)
+    await act.session.flush()
+    due = await deadlines.report_in_due(
+        act.session, ticket, act.calendar, act.now, data.level.value
+    )
     summoned = [Summons(whistle_id=blown.id, ticket_id=ticket.id, staff_id=m) for m in members]
     summoned += [
         Summons(whistle_id=blown.id, ticket_id=ticket.id, unit_code=d) for d in departments
     ]
     for one in summoned:
-        one.started_at, one.due_at = now, due
+        one.started_at, one.due_at = act.now, due
         one.next_check_at = sweep_rules.next_check([sweep_rules.clock_of_summons(one)])
-    session.add_all(summoned)
+    act.session.add_all(summoned)
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
     wake = {f"staff:{m}" for m in members} | {f"unit:{d}" for d in departments}
     await common.record(
-        session,
+        act.session,
         ticket,
         "whistled",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         wake=wake,
         summons=summoned,
@@ -151,32 +161,24 @@ async def whistle(
             "reason": data.reason,
             "members": members,
             "departments": departments,
-            "due_at": due.isoformat(),
+            "due_at": local_iso(due),
         },
     )
     return ticket
 
 
-async def report_in(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.ReportIn,
-    *,
-    now: datetime,
-) -> Ticket:
-    """Report in (报到) to a whistle: a summoned member, or any member of a summoned
+async def report_in(act: Act, ticket: Ticket, data: schemas.ReportIn) -> Ticket:
+    """Report in (报到) to a whistle: a summoned member, or any member or officer of a summoned
     department. A report-in after the deadline is recorded as late."""
-    common.require_role(principal, Role.member)
+    p = act.principal
+    common.require_role(p, Role.member, Role.officer)
+    mine = Summons.unit_code == p.unit_code
+    if p.staff_id is not None:
+        mine = mine | (Summons.staff_id == p.staff_id)
     pending = (
-        await session.scalars(
+        await act.session.scalars(
             select(Summons)
-            .where(
-                Summons.ticket_id == ticket.id,
-                Summons.reported_at.is_(None),
-                (Summons.staff_id == principal.staff_id)
-                | (Summons.unit_code == principal.unit_code),
-            )
+            .where(Summons.ticket_id == ticket.id, Summons.reported_at.is_(None), mine)
             .order_by(Summons.id)
             .with_for_update()
         )
@@ -185,98 +187,93 @@ async def report_in(
         raise Conflict("No whistle on this ticket is waiting for you to report in")
     before = common.move(ticket, Action.report_in)
     for s in pending:
-        s.reported_at = now
-        s.reported_by_staff_id = principal.staff_id
-        s.late = now > s.due_at
+        s.reported_at = act.now
+        s.reported_by_staff_id = p.staff_id
+        s.late = act.now > s.due_at
         s.note = data.note
     late = any(s.late for s in pending)
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
     await common.record(
-        session,
+        act.session,
         ticket,
         "reported_in",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         details={"summons": [s.id for s in pending], "late": late, "note": data.note},
-        wake={f"staff:{principal.staff_id}"},
+        wake={f"staff:{p.staff_id}"} if p.staff_id is not None else set(),
         summons=pending,
     )
     return ticket
 
 
-async def reply(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.ReplyIn,
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Ticket:
-    """The owner's reply (答复): the ticket waits for the call centre's callback."""
-    common.require_owner(principal, ticket)
+async def reply(act: Act, ticket: Ticket, data: schemas.ReplyIn) -> Ticket:
+    """The owner's reply (答复), or its unit's or rung's officer's; the lead replies for every
+    co-handler (their reports travel with it). The ticket waits for the centre's callback."""
+    p = act.principal
+    common.require(actors.handles(p, ticket), "Only the ticket's owner may reply")
     before = common.move(ticket, Action.reply)
-    ticket.replied_at = now
-    late = ticket.reply_due_at is not None and now > ticket.reply_due_at
+    ticket.replied_at = act.now
+    late = ticket.reply_due_at is not None and act.now > ticket.reply_due_at
+    co_reports = [
+        {"unit_code": c.unit_code, "report": c.report, "at": local_iso(c.reported_at)}
+        for c in await act.session.scalars(
+            select(CoHandler)
+            .where(CoHandler.ticket_id == ticket.id, CoHandler.reported_at.is_not(None))
+            .order_by(CoHandler.unit_code)
+        )
+    ]
     ticket.reply = {
         "text": data.text,
         "outcome": data.outcome.value,
-        "at": now.isoformat(),
-        "by_staff_id": principal.staff_id,
+        "at": local_iso(act.now),
+        "by_staff_id": p.staff_id,
+        "by": p.name,
         "late": late,
+        **({"co_reports": co_reports} if co_reports else {}),
     }
-    await deadlines.on_reply(session, ticket, calendar, now)
+    await deadlines.on_reply(act.session, ticket, act.calendar, act.now)
     await common.record(
-        session,
+        act.session,
         ticket,
         "replied",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         details={"outcome": data.outcome.value, "late": late},
     )
     return ticket
 
 
-async def request_return(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.ReturnIn,
-    *,
-    now: datetime,
-) -> Ticket:
+async def request_return(act: Act, ticket: Ticket, data: schemas.ReturnIn) -> Ticket:
     """Ask to return (退单): only within the return window, never for a designated ticket."""
-    common.require_role(principal, Role.worker, Role.member)
-    if not (common.is_owner(principal, ticket) or common.in_queue_of(principal, ticket)):
-        raise Forbidden("Only the ticket's owner may return it")
-    if ticket.designated:
-        raise Conflict("A designated ticket (确责指定) cannot be returned", state=ticket.status)
-    if ticket.return_until is not None and now > ticket.return_until:
+    p = act.principal
+    common.require_role(p, Role.worker, Role.member, Role.officer)
+    mine = actors.is_owner(p, ticket) or actors.in_queue_of(p, ticket)
+    mine = mine or (p.role is Role.officer and p.unit_code == ticket.unit_code)
+    common.require(mine, "Only the ticket's owner may return it")
+    common.refuse_if_designated(ticket, "returned")
+    if ticket.return_until is not None and act.now > ticket.return_until:
         raise Conflict(
-            f"The return window closed at {ticket.return_until.isoformat()}", state=ticket.status
+            f"The return window closed at {local_iso(ticket.return_until)}", state=ticket.status
         )
     ticket.return_count += 1
     before = common.move(ticket, Action.return_)
-    request = TicketRequest(
-        ticket_id=ticket.id,
-        kind="return",
-        status="pending",
-        reason_code=data.reason_code.value,
+    request = await common.open_request(
+        act,
+        ticket,
+        "return",
         reason=data.reason,
-        requested_by_key_id=principal.key_id,
-        requested_by_staff_id=principal.staff_id,
-        requested_at=now,
+        reason_code=data.reason_code.value,
         details={"unit_code": ticket.unit_code, "grid_code": ticket.grid_code},
     )
-    session.add(request)
-    await session.flush()
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
     await common.record(
-        session,
+        act.session,
         ticket,
         "return_requested",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         details={
             "request_id": request.id,
@@ -287,17 +284,11 @@ async def request_return(
     return ticket
 
 
-async def request_extension(
-    session: AsyncSession,
-    ticket: Ticket,
-    principal: Principal,
-    data: schemas.ExtensionIn,
-    *,
-    now: datetime,
-) -> Ticket:
+async def request_extension(act: Act, ticket: Ticket, data: schemas.ExtensionIn) -> Ticket:
     """Ask for more time (延期): at most 10 working days, once, decided by a dispatcher."""
-    common.require_owner(principal, ticket)
-    earlier = await session.scalar(
+    p = act.principal
+    common.require(actors.handles(p, ticket), "Only the ticket's owner may ask for more time")
+    earlier = await act.session.scalar(
         select(TicketRequest.id)
         .where(
             TicketRequest.ticket_id == ticket.id,
@@ -311,25 +302,46 @@ async def request_extension(
             "An extension was already asked for; it is granted at most once", state=ticket.status
         )
     before = common.move(ticket, Action.extension)
-    request = TicketRequest(
-        ticket_id=ticket.id,
-        kind="extension",
-        status="pending",
-        reason=data.reason,
-        days=data.days,
-        requested_by_key_id=principal.key_id,
-        requested_by_staff_id=principal.staff_id,
-        requested_at=now,
+    request = await common.open_request(
+        act, ticket, "extension", reason=data.reason, days=data.days
     )
-    session.add(request)
-    await session.flush()
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
     await common.record(
-        session,
+        act.session,
         ticket,
         "extension_requested",
-        principal,
-        now=now,
+        p,
+        now=act.now,
         from_status=before,
         details={"request_id": request.id, "days": data.days, "reason": data.reason},
+    )
+    return ticket
+
+
+async def co_report(act: Act, ticket: Ticket, data: schemas.CoReportIn) -> Ticket:
+    """A co-handling unit (协办) reports its part to the lead (主办); a later report replaces
+    its earlier one. The lead replies for all."""
+    p = act.principal
+    common.require(
+        actors.co_handles(p, ticket), "Only a unit the ruling named co-handler reports its part"
+    )
+    row = await act.session.scalar(
+        select(CoHandler)
+        .where(CoHandler.ticket_id == ticket.id, CoHandler.unit_code == p.unit_code)
+        .with_for_update()
+    )
+    if row is None:  # co_handlers and its rows are written together (escalation.rulings)
+        raise Conflict("Your unit is not a co-handler of this ticket", state=ticket.status)
+    before = common.move(ticket, Action.co_report)
+    row.reported_at, row.report, row.reported_by_name = act.now, data.text, p.name
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
+    await common.record(
+        act.session,
+        ticket,
+        "co_reported",
+        p,
+        now=act.now,
+        from_status=before,
+        details={"unit_code": p.unit_code, "text": data.text},
     )
     return ticket

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -98,6 +99,31 @@ class DispatchIn(Strict):
     unit_code: Code = Field(description="A grid, department, village or township")
     assignee_id: int | None = None
     note: Note = ""
+    override_reason: Annotated[Text, Field(max_length=500)] | None = Field(
+        default=None,
+        description="Why a department-duty matter (a catalogue rule to a department) goes to a "
+        "grid, village or township instead; without it that dispatch is 409 naming the rule",
+    )
+
+
+class CoReportIn(Strict):
+    text: Text = Field(description="What this co-handling unit did: its part for the lead")
+
+
+class StagedIn(Strict):
+    plan: Text = Field(description="What will be done, and why it cannot be done in time")
+    next_check: date = Field(description="The county date by which the owner reports again")
+
+
+class TerminationReason(StrEnum):
+    unreachable = "unreachable"  # 无法联系诉求人
+    unlawful = "unlawful"  # 诉求不合法或无理
+    repeated = "repeated"  # 重复诉求且无新情况
+
+
+class TerminateIn(Strict):
+    reason_code: TerminationReason
+    reason: Text
 
 
 class AnswerIn(Strict):

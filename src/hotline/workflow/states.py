@@ -11,6 +11,8 @@ reach in ``OUTCOMES``; the service picks one and ``check`` refuses anything outs
       │                   └─return─▶ return_requested ─▶ arbitration (3 transfers)
       └─answer / merge / close──▶ closed          replied ──callback (unit at fault)──▶ rework
                                                   rework ──sign──▶ signed, ──reply──▶ replied
+    dispatched / signed / rework ──escalate (top rung)──▶ arbitration ──ruling──▶ dispatched
+    dispatched / signed / rework ──terminate-decision (approved)──▶ closed
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class Action(StrEnum):
     ruling = "ruling"
     escalate = "escalate"
     supervise = "supervise"
+    co_report = "co-report"
+    staged = "staged-answer"
+    staged_decision = "staged-answer-decision"
+    terminate = "terminate"
+    terminate_decision = "terminate-decision"
 
 
 S = Status
@@ -69,18 +76,34 @@ TABLE: dict[Action, tuple[frozenset[Status], frozenset[Status]]] = {
     ),
     Action.merge: (frozenset({S.triage, S.dispatched}), frozenset({S.closed})),
     Action.close: (frozenset({S.triage}), frozenset({S.closed})),
-    # The confirmation group's ruling names the owner, who can no longer send it back.
-    Action.ruling: (frozenset({S.arbitration}), frozenset({S.dispatched})),
+    # The confirmation group's ruling names the owner, who can no longer send it back; only a
+    # new ruling moves a designated ticket (escalation.rulings checks it is designated).
+    Action.ruling: (
+        frozenset({S.arbitration, S.dispatched, S.signed, S.rework}),
+        frozenset({S.dispatched}),
+    ),
     # Escalation keeps the state, except at the top rung, which hands it to the group.
     Action.escalate: (
         frozenset({S.dispatched, S.signed, S.rework, S.return_requested}),
         frozenset({S.arbitration}),
     ),
     Action.supervise: (OPEN, frozenset()),
+    # A co-handler's report to the lead (协办报告).
+    Action.co_report: (OPEN - {S.triage}, frozenset()),
+    # A staged answer (阶段性答复) and termination (终止办理) wait for a dispatcher's review;
+    # an approved termination closes the ticket.
+    Action.staged: (frozenset({S.signed, S.rework}), frozenset()),
+    Action.staged_decision: (frozenset({S.signed, S.rework}), frozenset()),
+    Action.terminate: (frozenset({S.dispatched, S.signed, S.rework}), frozenset()),
+    Action.terminate_decision: (
+        frozenset({S.dispatched, S.signed, S.rework}),
+        frozenset({S.closed}),
+    ),
 }
 
-# Actions that may also keep the state they are taken in (below the ladder's top rung).
-MAY_KEEP = frozenset({Action.escalate})
+# Actions that may also keep the state they are taken in (below the ladder's top rung; a
+# rejected termination).
+MAY_KEEP = frozenset({Action.escalate, Action.terminate_decision})
 
 # A ticket returned or re-dispatched this many times without an owner goes to arbitration.
 MAX_TRANSFERS = 3
