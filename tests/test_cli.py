@@ -61,6 +61,21 @@ class TestKeys:
         assert r.exit_code == 2
         assert "Unknown role" in r.output
 
+    def test_an_officer_key_belongs_to_a_unit_above_the_grid(self, tmp_path: Path) -> None:
+        assert runner.invoke(app, ["demo", "--data-dir", str(tmp_path)]).exit_code == 0
+        base = ["keys", "create", "--role", "officer", "--name", "东湖社区书记"]
+        where = ["--data-dir", str(tmp_path)]
+        r = runner.invoke(app, [*base, "--unit", "210124100002", *where])
+        assert r.exit_code == 0, r.output
+        assert r.stdout.strip().splitlines()[-1].startswith("hl_")
+        r = runner.invoke(app, [*base, "--unit", "210124100002001", *where])
+        assert r.exit_code == 2
+        assert "grid has workers" in r.output
+        assert runner.invoke(app, [*base, *where]).exit_code == 2
+        assert runner.invoke(app, [*base, "--unit", "nowhere", *where]).exit_code == 2
+        listed = runner.invoke(app, ["keys", "list", *where]).stdout
+        assert "officer" in listed and "东湖社区书记" in listed
+
 
 class TestOpenapi:
     def test_check_passes_on_the_committed_file(self) -> None:
@@ -156,15 +171,47 @@ class TestServeDemo:
 
 
 class TestCalendarAndSweep:
+    def test_a_year_set_in_the_database_is_known(self, tmp_path: Path) -> None:
+        import asyncio
+
+        from hotline.config import Settings
+        from hotline.db import migrate
+        from hotline.db.engine import create_engine, create_sessionmaker
+        from hotline.db.session import unit_of_work
+        from hotline.kit.clock import utcnow
+        from hotline.sla.models import CalendarYear
+
+        settings = Settings(data_dir=tmp_path)
+        migrate.upgrade(settings.database_url)
+
+        async def put() -> None:
+            engine = create_engine(settings)
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                session.add(
+                    CalendarYear(
+                        year=2031,
+                        holidays=["2031-01-01", "2031-01-02"],
+                        workdays=["2031-01-05"],
+                        revision=1,
+                        updated_at=utcnow(),
+                    )
+                )
+            await engine.dispose()
+
+        asyncio.run(put())
+        r = runner.invoke(app, ["calendar", "show", "2031", "--data-dir", str(tmp_path)])
+        assert r.exit_code == 0, r.output
+        assert "(database)" in r.output and "2031-01-05" in r.output
+
     def test_calendar_show_lists_holidays_and_make_up_days(self, tmp_path: Path) -> None:
         r = runner.invoke(app, ["calendar", "show", "2026", "--data-dir", str(tmp_path)])
         assert r.exit_code == 0, r.output
         assert "2026-10-01" in r.output and "holiday" in r.output
         assert "2026-10-10" in r.output and "makeup-workday" in r.output
 
-    def test_calendar_show_warns_about_an_unknown_year(self, tmp_path: Path) -> None:
+    def test_calendar_show_fails_for_an_unknown_year(self, tmp_path: Path) -> None:
         r = runner.invoke(app, ["calendar", "show", "2031", "--data-dir", str(tmp_path)])
-        assert r.exit_code == 0
+        assert r.exit_code == 1
         assert "not in the official calendar" in r.output
 
     def test_a_calendar_file_adds_a_year(self, tmp_path: Path) -> None:

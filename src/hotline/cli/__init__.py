@@ -301,29 +301,47 @@ app.add_typer(calendar_app, name="calendar")
 def calendar_show(
     year: Annotated[int, typer.Argument(min=1900, max=2200, help="The year to show.")],
     data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
 ) -> None:
-    """Show a year's holidays and make-up working days, and whether the year is known."""
-    from hotline.app import CALENDAR_FILE
-    from hotline.kit.clock import county_zone
-    from hotline.sla.calendar import WorkCalendar
-
-    settings_for(data_dir, None)
+    """Show a year's holidays and make-up working days as every API process sees them (the
+    package, calendar.json, and years set with PUT /v1/calendar/{year}). Exits 1 when no
+    calendar knows the year: deadlines there are counted Monday to Friday."""
+    settings = settings_for(data_dir, database_url)
     try:
-        calendar = WorkCalendar.load(county_zone(), data_dir / CALENDAR_FILE)
+        migrate_schema(settings)
+        calendar = asyncio.run(_calendar(settings))
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     days = calendar.year(year)
-    if not calendar.is_known(year):
-        console.print(
-            f"[bold red]{year} is not in the official calendar nor in "
-            f"{data_dir / CALENDAR_FILE}: computed Monday to Friday, holidays unknown[/bold red]"
-        )
     working = sum(label in ("workday", "makeup-workday") for _, label in days)
-    typer.echo(f"{year}: {working} working days")
+    typer.echo(f"{year}: {working} working days ({calendar.source(year) or 'unknown'})")
     for day, label in days:
         if label in ("holiday", "makeup-workday"):
             typer.echo(f"  {day.isoformat()} {day.strftime('%a')}  {label}")
+    if not calendar.is_known(year):
+        console.print(
+            f"[bold red]{year} is not in the official calendar, nor in "
+            f"{settings.data_dir / 'calendar.json'}, nor set through the API: computed Monday "
+            "to Friday, fixed-date holidays excepted[/bold red]"
+        )
+        raise typer.Exit(1)
+
+
+async def _calendar(settings: Settings) -> Any:
+    from hotline.app import CALENDAR_FILE
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+    from hotline.kit.clock import county_zone
+    from hotline.sla.calendars import CalendarCache
+
+    cache = CalendarCache(county_zone(), settings.data_dir / CALENDAR_FILE)
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine), read_only=True) as session:
+            return await cache.current(session)
+    finally:
+        await engine.dispose()
 
 
 @app.command()

@@ -25,11 +25,20 @@ keys_app = typer.Typer(
 @keys_app.command("create")
 def keys_create(
     role: Annotated[
-        str, typer.Option(help="agent, dispatcher, worker, member, arbiter, viewer, admin")
+        str,
+        typer.Option(help="agent, dispatcher, worker, member, officer, arbiter, viewer, admin"),
     ],
     name: Annotated[str, typer.Option(help="Who the key belongs to.")],
-    unit: Annotated[str | None, typer.Option(help="Unit code (grid or department).")] = None,
-    staff_id: Annotated[int | None, typer.Option(help="Staff id for workers and members.")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            help="Unit code: a grid (worker), a department (member), a village, township, "
+            "county or department (officer)."
+        ),
+    ] = None,
+    staff_id: Annotated[
+        int | None, typer.Option(help="Staff id (workers and members; officers may have one).")
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -43,6 +52,14 @@ def keys_create(
         raise typer.Exit(2) from exc
     settings = settings_for(data_dir, database_url)
     migrate_schema(settings)
+    if parsed in (Role.worker, Role.member, Role.officer):
+        if unit is None:
+            console.print(f"[red]A {parsed.value} key needs --unit[/red]")
+            raise typer.Exit(2)
+        problem = asyncio.run(_home_problem(settings, parsed.value, unit, staff_id))
+        if problem is not None:
+            console.print(f"[red]{problem}[/red]")
+            raise typer.Exit(2)
     key = asyncio.run(_create_key(settings, parsed, name, unit, staff_id))
     console.print("Store this key now; it cannot be shown again:")
     typer.echo(key)
@@ -107,6 +124,31 @@ async def _revoke(settings: Settings, prefix: str) -> bool:
                 .values(revoked_at=utcnow())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def _home_problem(
+    settings: Settings, role: str, unit: str, staff_id: int | None
+) -> str | None:
+    """Why a key of ``role`` cannot belong to ``unit`` (or to that staff member), or None."""
+    from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.db.session import unit_of_work
+    from hotline.org import repository
+    from hotline.org.staff import home_problem
+
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine), read_only=True) as session:
+            found = await repository.unit(session, unit)
+            if found is None:
+                return f"No unit {unit}"
+            problem = home_problem(role, found.kind)
+            if problem is None and staff_id is not None:
+                person = await repository.staff(session, staff_id)
+                if person is None or person.unit_code != unit or person.role != role:
+                    problem = f"Staff {staff_id} is not a {role} of {unit}"
+            return problem
     finally:
         await engine.dispose()
 

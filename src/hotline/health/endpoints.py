@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db import migrate
+from hotline.db.session import unit_of_work
+from hotline.kit.clock import utcnow
+from hotline.sla import years
 
 router = APIRouter(tags=["health"])
 
@@ -26,6 +29,8 @@ async def healthz() -> dict[str, str | int]:
     responses={503: {"description": "Not ready; `checks` says why"}},
 )
 async def readyz(request: Request) -> JSONResponse:
+    """200 when ready; `warnings` lists what needs an operator without stopping the service
+    (a year of the working-day calendar nobody has announced: deadlines there are guessed)."""
     checks: dict[str, Any] = {}
     ready = True
     try:
@@ -40,31 +45,37 @@ async def readyz(request: Request) -> JSONResponse:
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         ready = False
         checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
-    checks["calendar"] = _calendar(request)
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    checks["calendar"] = await _calendar(request, reachable=ready)
+    warning = checks["calendar"].get("warning")
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "warnings": [warning] if warning else [],
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-def _calendar(request: Request) -> dict[str, Any]:
+async def _calendar(request: Request, *, reachable: bool) -> dict[str, Any]:
     """Which years the working-day calendar knows, and which it had to guess (never silent)."""
-    from hotline.kit.clock import county_zone, utcnow
-    from hotline.sla.deadlines import GUESSED_YEARS
-
     calendars = getattr(request.app.state, "calendars", None)
     if calendars is None:
         return {"status": "not loaded"}
     calendar = calendars.last()
-    this_year = utcnow().astimezone(county_zone()).year
-    unknown = sorted(
-        {y for y in (this_year, this_year + 1) if not calendar.is_known(y)} | GUESSED_YEARS
-    )
+    if reachable:
+        try:
+            async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
+                calendar = await calendars.current(session)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            pass  # the years as last read
+    unknown = years.unknown_years(calendar, utcnow())
     known = calendar.known_years()
     return {
         "known_years": list(known) if known else [],
         "unknown_years": unknown,
         "warning": (
             f"no official calendar for {', '.join(map(str, unknown))}: deadlines there are "
-            "counted Monday to Friday; add the year to calendar.json in the data directory"
+            "counted Monday to Friday (fixed-date holidays excepted); set the year with "
+            "PUT /v1/calendar/{year} or calendar.json in the data directory"
             if unknown
             else None
         ),

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
-from hotline.sla import sweeper
+from hotline.sla import sweeper, years
 from hotline.ticket.models import Ticket
 from hotline.workflow import notify
 
@@ -51,6 +51,13 @@ SWEEP_SECONDS = Gauge(
 )
 SWEEP_LAST = Gauge(
     "hotline_sweeper_last_pass_seconds", "Duration of this process's last pass", registry=REGISTRY
+)
+CALENDAR_KNOWN = Gauge(
+    "hotline_calendar_year_known",
+    "1 if the working-day calendar knows the year (this year, next year, and every year a "
+    "deadline had to guess), 0 if deadlines there are counted Monday to Friday",
+    ["year"],
+    registry=REGISTRY,
 )
 router = APIRouter(tags=["health"])
 
@@ -85,6 +92,11 @@ class PrometheusMiddleware:
 async def _business(request: Request) -> None:
     now = utcnow()
     async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
+        calendar = await request.app.state.calendars.current(session)
+        this = now.astimezone(calendar.zone).year
+        CALENDAR_KNOWN.clear()
+        for year in sorted({this, this + 1, *years.unknown_years(calendar, now)}):
+            CALENDAR_KNOWN.labels(str(year)).set(1 if calendar.is_known(year) else 0)
         rows: Any = await session.execute(
             select(Ticket.status, func.count()).group_by(Ticket.status)
         )

@@ -240,3 +240,67 @@ async def report_in_due(
     session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime, level: str
 ) -> datetime:
     return (await start(session, ticket, Clock.report_in, calendar, now, level=level)).at
+
+
+# Each stored deadline, and the instant its clock started from.
+_STARTS = {
+    "sign_due_at": ("sign", "dispatched_at"),
+    "return_until": ("return_window", "dispatched_at"),
+    "reply_due_at": ("reply", "reply_started_at"),
+    "callback_due_at": ("callback", "replied_at"),
+    "triage_due_at": ("triage", "triage_started_at"),
+    "ruling_due_at": ("ruling", "arbitration_at"),
+    "escalation_due_at": ("escalation", "escalation_started_at"),
+}
+
+
+def stored(ticket: Ticket) -> dict[str, datetime | None]:
+    return {name: getattr(ticket, name) for name in _STARTS}
+
+
+async def _all_rules(session: AsyncSession) -> dict[int, policy.Rule]:
+    """Every policy by id, retired ones too: a clock is counted again by the policy it started
+    under."""
+    rows = await session.scalars(select(Policy))
+    return {
+        r.id: policy.Rule(r.id, r.clock, policy.Limit(r.amount, policy.Unit(r.unit))) for r in rows
+    }
+
+
+async def recompute(
+    session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, now: datetime
+) -> None:
+    """Count every stored deadline again from its clock's start by the policy that set it, on
+    ``calendar`` (a year that was guessed is now known). A staged answer's date stays as
+    approved; an extension is added again. A mark of a breach that the new deadline undoes is
+    cleared, so the sweeper watches that clock again."""
+    rules = await _all_rules(session)
+    unknown: set[int] = set()
+    for name, (clock_name, start_name) in _STARTS.items():
+        due, start = getattr(ticket, name), getattr(ticket, start_name)
+        if due is None or start is None or (name == "reply_due_at" and ticket.staged):
+            continue
+        clock = Clock(clock_name)
+        rule = rules.get((ticket.deadline_policies or {}).get(clock_name) or -1)
+        limit = (
+            rule.limit
+            if rule
+            else policy.default_limit(
+                clock,
+                urgency=ticket.urgency,
+                line=ticket.line,
+                category=ticket.category_code,
+            )
+        )
+        deadline = policy.due(calendar, start, limit)
+        at = deadline.at
+        if name == "reply_due_at" and ticket.extension_days:
+            at = calendar.add_working_days(at - timedelta(microseconds=1), ticket.extension_days).at
+        unknown.update(deadline.unknown_years)
+        setattr(ticket, name, at)
+        prefix = name.removesuffix("_due_at")
+        for mark in (f"{prefix}_overdue_at", f"{prefix}_reminded_at"):
+            if at > now and hasattr(Ticket, mark):
+                setattr(ticket, mark, None)
+    ticket.calendar_unknown_years = sorted(unknown)
+    reschedule(ticket)

@@ -1,18 +1,28 @@
-"""HTTP for time-limit policies. A change applies to clocks that start after it; each ticket
-records which policy set each of its deadlines."""
+"""HTTP for time-limit policies and the working-day calendar. A policy change applies to clocks
+that start after it (each ticket records which policy set each of its deadlines); a calendar
+year set here counts again the clocks that had to guess it."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
 from sqlalchemy import select
 
 from hotline.auth.dependencies import Admin, CentreReader
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import utcnow
+from hotline.sla import years
 from hotline.sla.models import Policy
-from hotline.sla.policy import Clock
-from hotline.sla.schemas import PolicyCreate, PolicyRead, PolicyUpdate
+from hotline.sla.policy import LEVELS, Clock
+from hotline.sla.schemas import (
+    CalendarYearRead,
+    CalendarYearUpdate,
+    PolicyCreate,
+    PolicyRead,
+    PolicyUpdate,
+)
 from hotline.ticket import repository as ticket_repository
 
 router = APIRouter(prefix="/v1", tags=["clocks"])
@@ -60,8 +70,16 @@ async def list_policies(session: ReadSession, principal: CentreReader) -> list[P
 async def create_policy(data: PolicyCreate, session: Session, principal: Admin) -> PolicyRead:
     if data.category and await ticket_repository.category(session, data.category) is None:
         raise Unprocessable(f"Unknown category {data.category}", field="category")
-    if data.level is not None and data.clock is not Clock.report_in:
-        raise Unprocessable("level applies to the report_in clock only", field="level")
+    if data.level is not None:
+        levels = LEVELS.get(data.clock.value)
+        if levels is None:
+            raise Unprocessable(
+                "level applies to the report_in and escalation clocks only", field="level"
+            )
+        if data.level not in levels:
+            raise Unprocessable(
+                f"level of {data.clock.value} is one of {', '.join(levels)}", field="level"
+            )
     now = utcnow()
     policy = Policy(
         clock=data.clock.value,
@@ -99,3 +117,50 @@ async def update_policy(
     policy.updated_at = utcnow()
     await session.flush()
     return _read(policy)
+
+
+Year = Annotated[int, Path(ge=1900, le=2200, description="A calendar year, e.g. 2027")]
+
+
+@router.get(
+    "/calendar/{year}",
+    response_model=CalendarYearRead,
+    summary="A year of the working-day calendar",
+    responses=responses(Unauthenticated, Forbidden, Unprocessable),
+)
+async def read_year(
+    year: Year, request: Request, session: ReadSession, principal: CentreReader
+) -> CalendarYearRead:
+    """Whether the year is known and from where (the `chinesecalendar` package, the data
+    directory's calendar file, or this API), its days off and make-up working days."""
+    return CalendarYearRead(**await years.read(session, request.app.state.calendars, year))
+
+
+@router.put(
+    "/calendar/{year}",
+    response_model=CalendarYearRead,
+    summary="Set a year of the working-day calendar (admin)",
+    responses=WRITE,
+)
+async def put_year(
+    year: Year,
+    data: CalendarYearUpdate,
+    request: Request,
+    session: Session,
+    principal: Admin,
+) -> CalendarYearRead:
+    """Replaces what the package and the calendar file say of the year, in every API process
+    from its next request. Open tickets whose deadlines were counted Monday to Friday because
+    the year was unknown are counted again (`recounted`), each with a `deadlines_recounted`
+    event."""
+    found, counted = await years.store(
+        session,
+        request.app.state.calendars,
+        year,
+        holidays=data.holidays,
+        workdays=data.workdays,
+        note=data.note,
+        principal=principal,
+        now=utcnow(),
+    )
+    return CalendarYearRead(**found, recounted=counted)
