@@ -19,7 +19,17 @@ const ARGS = [
   "--no-first-run",
 ];
 const RATES = ["completion", "response", "resolution", "satisfaction"];
-const COUNTS = ["received", "dispatched", "answered_directly", "closed", "backlog", "overdue_now"];
+const COUNTS = [
+  "received",
+  "dispatched",
+  "answered_directly",
+  "closed",
+  "backlog",
+  "overdue_now",
+  "merged",
+  "staged",
+  "terminated",
+];
 // ECharts animates for about a second after each setOption.
 const SETTLE_MS = 1500;
 

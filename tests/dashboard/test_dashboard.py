@@ -46,7 +46,17 @@ ELSEWHERE = [
 LIGHTS = "东湖花园小区路灯不亮，晚上出行不便"
 SATISFIED = {"reached": True, "resolution": "resolved", "satisfaction": "satisfied"}
 RATES = ("completion", "response", "resolution", "satisfaction")
-COUNTS = ("received", "dispatched", "answered_directly", "closed", "backlog", "overdue_now")
+COUNTS = (
+    "received",
+    "dispatched",
+    "answered_directly",
+    "closed",
+    "backlog",
+    "overdue_now",
+    "merged",
+    "staged",
+    "terminated",
+)
 
 
 def browser_or_skip() -> dict[str, str]:
@@ -102,14 +112,25 @@ class Api:
 
 
 def seed(api: Api) -> None:
-    """Some of each: closed after a satisfied callback, answered directly, signed, waiting."""
+    """Some of each: closed after a satisfied callback, answered directly, signed, waiting, a
+    merged repeat, a staged answer, a termination."""
     done = api.ticket()
     api.act(done, "sign", "worker", {})
     api.act(done, "reply", "worker", {"text": "已修复"})
     api.act(done, "callback", "agent", SATISFIED)
     api.act(api.ticket(), "answer", "agent", {"text": "已答复"})
     api.act(api.ticket(), "sign", "worker", {})
-    api.ticket()
+    waiting = api.ticket()
+    api.act(api.ticket(), "merge", "agent", {"into": waiting["id"]})
+    staged = api.ticket()
+    api.act(staged, "sign", "worker", {})
+    later = {"plan": "列入维修计划", "next_check": "2099-01-01"}
+    api.act(staged, "staged-answer", "worker", later)
+    api.act(staged, "staged-answer-decision", "dispatcher", {"approve": True})
+    ended = api.ticket()
+    api.act(ended, "sign", "worker", {})
+    api.act(ended, "terminate", "worker", {"reason_code": "unreachable", "reason": "联系不上"})
+    api.act(ended, "terminate-decision", "dispatcher", {"approve": True})
     for category, content, address in ELSEWHERE:
         api.ticket(category=category, content=content, location={"address": address})
     for _ in range(3):
@@ -173,7 +194,8 @@ def test_the_page_shows_the_figures_of_the_json(settings: Settings, tmp_path: Pa
         summary = read("/v1/metrics/summary")
         assert {k: str(v) for k, v in summary["period"].items()} == period
         expect_rates(shown, summary)
-        assert summary["rates"]["completion"]["numerator"] == 2
+        assert summary["rates"]["completion"]["numerator"] == 3
+        assert [summary["counts"][n] for n in ("merged", "staged", "terminated")] == [1, 1, 1]
         assert summary["rates"]["satisfaction"]["value"] == 1.0
         for name in COUNTS:
             assert shown["counts"][name] == str(summary["counts"][name]), name

@@ -297,3 +297,45 @@ class TestTheLadderClimbsByItself:
         data = delivery["payload"]["data"]
         assert data["ticket"]["escalation_unit_code"] == VILLAGE
         assert data["event"]["at"].endswith("+08:00")
+
+
+class TestOneTimeZone:
+    async def test_times_written_by_the_api_carry_the_countys_offset(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo, clock: Clock
+    ) -> None:
+        start = clock.set("2026-03-02T10:00:00+08:00")
+        ticket = await post(client, demo)
+        worker = demo.headers("worker", GRID)
+        await client.post(f"/v1/tickets/{ticket['id']}/sign", json={}, headers=worker)
+        grid = (await client.get(f"/v1/grids/{GRID}", headers=demo.headers("admin"))).json()
+        member_id = grid["properties"]["members"][0]["id"]
+        member = next(p for p in demo.people if p.get("staff_id") == member_id)
+        r = await client.post(
+            f"/v1/tickets/{ticket['id']}/whistle",
+            headers=worker,
+            json={"reason": "需要部门", "level": "emergency", "members": [member_id]},
+        )
+        assert r.status_code == 200, r.text
+        poll = await client.get(
+            "/v1/assignments", headers={"Authorization": f"Bearer {member['key']}"}
+        )
+        (whistle,) = [i for i in poll.json()["items"] if i["type"] == "whistle"]
+        assert whistle["summons"]["due_at"] == "2026-03-02T10:30:00+08:00"
+        await sweep(app, start + timedelta(minutes=31))
+        r = await client.post(
+            f"/v1/tickets/{ticket['id']}/escalate",
+            json={"reason": "争议", "to_group": True},
+            headers=demo.headers("dispatcher"),
+        )
+        assert r.status_code == 200, r.text
+        timeline = await events(client, demo, ticket)
+        stamped = [
+            (e["action"], k, v)
+            for e in timeline
+            for k, v in e["details"].items()
+            if k.endswith("_at") and v is not None
+        ]
+        assert stamped, "no instant in any event's details"
+        assert all(str(v).endswith("+08:00") for _, _, v in stamped), stamped
+        queue = (await client.get("/v1/arbitration", headers=demo.headers("arbiter"))).json()
+        assert all(h["at"].endswith("+08:00") for h in queue[0]["history"])

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.hotspot import cluster
 from hotline.hotspot.models import Cluster, ClusterMember, HotspotRule
+from hotline.kit.clock import local_iso
 from hotline.org import catalogue
 from hotline.org import repository as org_repository
 from hotline.org.schemas import RuleCreate
@@ -205,6 +206,6 @@ async def members(session: AsyncSession, ids: list[int]) -> dict[int, list[dict[
     out: dict[int, list[dict[str, object]]] = {}
     for cluster_id, tid, number, status, created in rows:
         out.setdefault(cluster_id, []).append(
-            {"id": tid, "number": number, "status": status, "created_at": created.isoformat()}
+            {"id": tid, "number": number, "status": status, "created_at": local_iso(created)}
         )
     return out

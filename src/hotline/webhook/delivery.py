@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.session import unit_of_work
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import local_iso, utcnow
 from hotline.kit.failures import FailureLog
 from hotline.webhook import signing
 from hotline.webhook.models import Delivery, Webhook
@@ -115,7 +115,7 @@ async def _settle(session: AsyncSession, claimed: Claimed, outcome: Outcome, now
     if webhook.active and now - webhook.failing_since >= GIVE_UP:
         webhook.active = False
         webhook.disabled_reason = (
-            f"every delivery failed since {webhook.failing_since.isoformat()}; "
+            f"every delivery failed since {local_iso(webhook.failing_since)}; "
             f"last: {outcome.status_code or ''} {outcome.error or ''}".strip()
         )
         webhook.updated_at = now
