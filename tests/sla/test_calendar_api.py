@@ -21,7 +21,17 @@ GRID = "210124100002001"
 # 2027 as the State Council might announce it: New Year 1–3 January, Spring Festival 6–12
 # February with make-up Sundays.
 YEAR_2027 = {
-    "holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"],
+    "holidays": [
+        "2027-01-01",
+        "2027-01-02",
+        "2027-01-03",
+        "2027-01-04",
+        "2027-05-01",
+        "2027-05-02",
+        "2027-10-01",
+        "2027-10-02",
+        "2027-10-03",
+    ],
     "workdays": ["2027-02-20"],
     "note": "国务院办公厅通知（示例）",
 }
@@ -57,10 +67,13 @@ class TestCalendarYears:
         assert (r.status_code, r.json()["field"]) == (422, "holidays")
         r = await client.put(
             "/v1/calendar/2027",
-            json={"holidays": ["2027-01-01"], "workdays": ["2027-01-01"]},
+            json={"holidays": YEAR_2027["holidays"], "workdays": ["2027-01-01"]},
             headers=admin,
         )
         assert r.status_code == 422
+        r = await client.put("/v1/calendar/2027", json={"holidays": ["2027-01-01"]}, headers=admin)
+        assert r.status_code == 422
+        assert "2027-10-01" in r.json()["detail"]
         assert (await client.get("/v1/calendar/2027", headers=admin)).json()["known"] is False
 
     async def test_readyz_and_metrics_say_so_until_the_year_is_set(
@@ -93,7 +106,7 @@ class TestCalendarYears:
                 assert r.json()["known"] is False
                 assert (await put_2027(client, demo)).status_code == 200
                 r = await second.get("/v1/calendar/2027", headers=admin)
-                assert (r.json()["known"], r.json()["holidays"][:4]) == (
+                assert (r.json()["known"], r.json()["holidays"]) == (
                     True,
                     YEAR_2027["holidays"],
                 )

@@ -150,7 +150,8 @@ async def put_year(
     principal: Admin,
 ) -> CalendarYearRead:
     """Replaces what the package and the calendar file say of the year, in every API process
-    from its next request. Open tickets whose deadlines were counted Monday to Friday because
+    from its next request; `holidays` must include the fixed-date statutory holidays (1
+    January, 1–2 May, 1–3 October). Open tickets whose deadlines were counted Monday to Friday because
     the year was unknown are counted again (`recounted`), each with a `deadlines_recounted`
     event."""
     found, counted = await years.store(

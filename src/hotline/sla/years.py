@@ -14,7 +14,7 @@ from hotline.auth.service import Principal
 from hotline.errors import Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.sla import deadlines
-from hotline.sla.calendar import WorkCalendar, year_days
+from hotline.sla.calendar import FIXED_HOLIDAYS, WorkCalendar, year_days
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.models import CalendarYear
 from hotline.ticket import events
@@ -68,6 +68,15 @@ async def store(
     except ValueError as exc:
         field = "workdays" if "workdays" in str(exc) else "holidays"
         raise Unprocessable(str(exc), field=field) from exc
+    # A year replaces the package's wholesale: a statutory date left out is a slip, not a rule.
+    missing = sorted(
+        f"{year}-{m:02d}-{d:02d}" for m, d in FIXED_HOLIDAYS if date(year, m, d) not in holidays
+    )
+    if missing:
+        raise Unprocessable(
+            f"holidays must include the fixed-date statutory holidays: {', '.join(missing)}",
+            field="holidays",
+        )
     row = await session.get(CalendarYear, year, with_for_update=True)
     if row is None:
         row = CalendarYear(year=year, revision=0)
