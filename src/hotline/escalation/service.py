@@ -28,6 +28,9 @@ class Ladder:
         self.state = state
         self.calendar = calendar
         self._rungs: list[ladder.Rung] | None = None
+        # Per ladder, not per ticket: a sweep escalates thousands of tickets over one state.
+        self._kinds: dict[str, str | None] = {}
+        self._lines: dict[str, str | None] = {}
 
     async def rungs(self) -> list[ladder.Rung]:
         if self._rungs is None:
@@ -38,8 +41,23 @@ class Ladder:
         return self._rungs
 
     def _of_kind(self, kind: str) -> str | None:
-        codes = sorted(c for c, u in self.state.units.items() if u.kind == kind)
-        return codes[0] if codes else None
+        if kind not in self._kinds:
+            codes = sorted(c for c, u in self.state.units.items() if u.kind == kind)
+            self._kinds[kind] = codes[0] if codes else None
+        return self._kinds[kind]
+
+    def _line_unit(self, line: str) -> str | None:
+        """The unit the catalogue names for a whole line (no category, no area)."""
+        if line not in self._lines:
+            self._lines[line] = next(
+                (
+                    r.unit_code
+                    for r in sorted(self.state.rules, key=lambda r: (-r.priority, r.id))
+                    if r.line == line and r.category is None and r.area is None
+                ),
+                None,
+            )
+        return self._lines[line]
 
     def owners(self, ticket: Ticket) -> dict[str, str | None]:
         """Rung kind → the unit owning that rung for this ticket (escalation.ladder)."""
@@ -49,14 +67,7 @@ class Ladder:
         found.setdefault(ladder.COUNTY, self._of_kind(ladder.COUNTY))
         owner = self.state.units.get(ticket.unit_code or "")
         found["department"] = owner.code if owner and owner.kind == "department" else None
-        found["line"] = next(
-            (
-                r.unit_code
-                for r in sorted(self.state.rules, key=lambda r: (-r.priority, r.id))
-                if r.line == ticket.line and r.category is None and r.area is None
-            ),
-            None,
-        )
+        found["line"] = self._line_unit(ticket.line)
         found[ladder.GROUP] = self._of_kind(ladder.GROUP)
         return found
 
