@@ -151,9 +151,9 @@ async def put_year(
 ) -> CalendarYearRead:
     """Replaces what the package and the calendar file say of the year, in every API process
     from its next request; `holidays` must include the fixed-date statutory holidays (1
-    January, 1–2 May, 1–3 October). Open tickets whose deadlines were counted Monday to Friday because
-    the year was unknown are counted again (`recounted`), each with a `deadlines_recounted`
-    event."""
+    January, 1–2 May, 1–3 October). Open tickets whose deadlines were counted Monday to Friday
+    because the year was unknown are counted again (`recounted`), each with a
+    `deadlines_recounted` event."""
     found, counted = await years.store(
         session,
         request.app.state.calendars,
