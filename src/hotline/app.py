@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 import hotline
 from hotline.api import router
 from hotline.auth import throttle
+from hotline.change import notify
 from hotline.config import Settings, get_settings
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
@@ -26,7 +27,6 @@ from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules, sweeper
 from hotline.sla.calendars import CalendarCache
 from hotline.webhook import delivery
-from hotline.workflow import notify
 
 # Adds or overrides years of the official calendar (see docs/clocks.md).
 CALENDAR_FILE = "calendar.json"

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from hotline.change import pipeline
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import county_zone
 from hotline.metrics import rolled, rollup
 from hotline.ticket.models import Ticket
-from hotline.workflow import changes
 from tests.conftest import Clock, Demo
 from tests.metrics.test_figures import (  # noqa: F401 (fixture)
     EXPECTED_COUNTS,
@@ -234,7 +234,7 @@ class TestPercentile:
                 )
                 session.add(ticket)
                 await session.flush()
-                ticket.change_seq = await changes.next_seq(session)
+                ticket.change_seq = (await pipeline.take(session))[0]
         await refresh(app)
         answers = await assert_as_plain(client, demo, monkeypatch)
         assert answers[0]["counts"]["received"] == 41

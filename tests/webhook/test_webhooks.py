@@ -114,12 +114,12 @@ class TestOutbox:
         self, app: Any, client: httpx.AsyncClient, demo: Demo, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         await subscribe(client, demo, "https://sms.example/hook", ["ticket.created"])
-        from hotline.workflow import changes
+        from hotline.change import pipeline
 
         async def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("crash before commit")
 
-        monkeypatch.setattr(changes, "wake", broken)  # after the outbox rows are written
+        monkeypatch.setattr(pipeline, "number", broken)  # after the outbox rows are written
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             r = await http.post("/v1/tickets", json=ROAD, headers=demo.headers("agent"))

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hotline.change import notify
 from hotline.config import Settings
 from hotline.kit import cursor as cursors
-from hotline.workflow import notify
 from tests.conftest import Demo
 
 GRID = "210124100002001"
@@ -52,7 +52,7 @@ async def poll(
 
 def ids(r: httpx.Response) -> list[int]:
     assert r.status_code == 200, r.text
-    return [item["ticket"]["id"] for item in r.json()["items"]]
+    return [item["ticket"]["id"] for item in r.json()["items"] if item["type"] != "left"]
 
 
 def other_grid(demo: Demo) -> str:
@@ -342,8 +342,8 @@ async def test_paging_does_not_lose_summons_that_share_a_change(
     assert r.status_code == 200, r.text
     everything = (await poll(client, member, since=start)).json()["items"]
     assert len(everything) == 2
-    # SQLite gives one change's rows one number; PostgreSQL's commit trigger one per row.
-    assert len({i["change"] for i in everything}) == (1 if backend == "sqlite" else 2)
+    # Every row of a change takes its own number, on both databases (hotline.change).
+    assert len({i["change"] for i in everything}) == 2
 
     seen: list[int] = []
     cursor = start
@@ -374,16 +374,6 @@ def moved_by_another_process(db: str, ticket: int, grid: str) -> None:
         con.close()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: on SQLite a process's first long poll can sleep through another process's change. "
-        "notify.Hub._watch starts with seen=None and its first read of the change counter only "
-        "sets the baseline, without waking anyone: a change committed by another process after "
-        "the poll looked but before that first read (up to WATCH_SECONDS later) is never "
-        "announced, and the poll answers only when its wait runs out"
-    ),
-    strict=True,
-)
 async def test_sqlite_a_fresh_process_hears_a_change_made_elsewhere(
     app: Any, client: httpx.AsyncClient, demo: Demo, settings: Settings, backend: str
 ) -> None:
@@ -444,15 +434,6 @@ async def test_sqlite_a_change_makes_only_the_polls_it_concerns_look_again(
     assert looks == 0, f"{looks} of {len(others)} unconcerned polls looked again"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: `since` never tells a poller that a ticket left its scope. When a ticket moves to "
-        "another grid (an approved return, a re-dispatch) the old grid's waiters are woken "
-        "(`wake=old`) but their look filters on the ticket's current grid, so the change is "
-        "never listed: a worker's incremental list keeps the ticket forever, until a full poll"
-    ),
-    strict=True,
-)
 async def test_since_tells_the_old_grid_that_a_ticket_moved_away(
     client: httpx.AsyncClient, demo: Demo
 ) -> None:
@@ -482,3 +463,11 @@ async def test_since_tells_the_old_grid_that_a_ticket_moved_away(
     assert any(
         (i.get("ticket") or {}).get("id") == ticket or i.get("ticket_id") == ticket for i in items
     ), items
+    # Once, by id only: the old grid's worker learns it left, not what it says now.
+    (left,) = [i for i in items if i["ticket_id"] == ticket]
+    assert (left["type"], left["ticket"]) == ("left", None)
+    later = (await poll(client, worker, since=cursor)).json()["cursor"]
+    assert (await poll(client, worker, since=later)).json()["items"] == []
+    # The new grid's worker hears of it as theirs.
+    theirs = demo.headers("worker", other_grid(demo))
+    assert ticket in ids(await poll(client, theirs))

@@ -2,6 +2,7 @@
 
 from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
+from hotline.change import models as change_models
 from hotline.db.base import Base
 from hotline.escalation import models as escalation_models
 from hotline.hotspot import models as hotspot_models
@@ -17,6 +18,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "auth_models",
+    "change_models",
     "escalation_models",
     "hotspot_models",
     "metadata",

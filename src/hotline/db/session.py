@@ -7,7 +7,7 @@ lock (see db.engine). Both connect lazily, on their first query.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 from weakref import WeakKeyDictionary
@@ -18,8 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.engine import READ_ONLY
 
-# session.info key: callables to run once the unit of work has committed (never on rollback).
+# session.info keys: coroutines to run just before the unit of work commits (the change
+# pipeline finishes its changes there, hotline.change), and callables to run once it has
+# committed (never on rollback).
+PRE_COMMIT = "pre_commit"
 POST_COMMIT = "post_commit"
+
+
+def before_commit(session: AsyncSession, hook: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    session.info.setdefault(PRE_COMMIT, []).append(hook)
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -82,6 +89,8 @@ async def _transaction(
                     options["isolation_level"] = "REPEATABLE READ"
                 await session.connection(execution_options=options)
             yield session
+            for hook in session.info.pop(PRE_COMMIT, []):
+                await hook(session)
         for callback in session.info.pop(POST_COMMIT, []):
             callback()
 

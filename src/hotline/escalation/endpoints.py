@@ -67,7 +67,6 @@ async def _escalate(act: Act, ticket: Ticket, data: EscalateIn) -> Ticket:
     )
     common.ensure(ticket, Action.escalate)
     rungs = Ladder(act.session, await act.state(), act.calendar)
-    old = common.changes_keys(ticket)
     climbed = await escalate(
         rungs,
         ticket,
@@ -79,7 +78,7 @@ async def _escalate(act: Act, ticket: Ticket, data: EscalateIn) -> Ticket:
     )
     if climbed is None:
         raise Conflict("The ticket is at the top of its ladder", state=ticket.status)
-    await common.finish(act.session, ticket, now=act.now, wake=old)
+    common.finish(ticket, now=act.now)
     return ticket
 
 

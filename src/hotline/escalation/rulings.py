@@ -86,7 +86,6 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
         if unit is None or unit.kind == "group":
             field = "lead_unit" if code == data.lead_unit else "co_units"
             raise Unprocessable(f"{code} is not a unit that can handle a ticket", field=field)
-    old = common.changes_keys(ticket)
     before = common.move(ticket, Action.ruling)
     ticket.designated = True
     ticket.co_handlers = co_units
@@ -122,7 +121,6 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
         p,
         now=act.now,
         from_status=before,
-        wake=old,
         details={
             "lead_unit": data.lead_unit,
             "co_units": co_units,

@@ -23,11 +23,11 @@ from prometheus_client import (
 from sqlalchemy import and_, func, or_, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.change import notify
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
 from hotline.sla import sweeper, years
 from hotline.ticket.models import Ticket
-from hotline.workflow import notify
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(

@@ -5,7 +5,8 @@ instant); ``hotline serve`` runs passes every few seconds.
 Several processes may sweep at once: rows are claimed with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL (SQLite serialises writers), and each row's marks are re-read under the lock, so no
 reminder, breach or escalation happens twice. The serve loop also takes a PostgreSQL advisory
-lock per pass, so only one process sweeps at a time.
+lock per pass, so only one process sweeps at a time. Each batch's unit of work numbers its rows
+in one statement (hotline.change).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hotline.change import pipeline
 from hotline.db.session import unit_of_work
 from hotline.escalation.service import Ladder, escalate
 from hotline.kit.clock import local_iso, utcnow
@@ -29,7 +31,6 @@ from hotline.sla import deadlines, sweep_rules
 from hotline.sla.calendars import CalendarCache
 from hotline.ticket import events
 from hotline.ticket.models import Ticket
-from hotline.workflow import changes
 from hotline.workflow.models import Summons
 
 log = logging.getLogger(__name__)
@@ -131,9 +132,8 @@ async def _tickets(
         calendar = await calendars.current(session)
         rungs = Ladder(session, await routing.current(session), calendar)
         for ticket in rows:
+            pipeline.touch(session, ticket)
             await _ticket(rungs, ticket, now, share, report)
-        await session.flush()
-        await changes.stamp_many(session, rows)
     return len(rows)
 
 
@@ -162,9 +162,12 @@ async def _summons(
         }
         touched: dict[int, Ticket] = {}
         for summons in rows:
+            pipeline.touch(session, summons)
             ticket = tickets[summons.ticket_id]
             clock = sweep_rules.clock_of_summons(summons, ticket.status != "closed")
             for _, what in sweep_rules.due_now([clock], now, share):
+                if ticket.id not in touched:
+                    pipeline.touch(session, ticket)
                 touched[ticket.id] = ticket
                 details = {
                     "clock": "report_in",
@@ -188,8 +191,6 @@ async def _summons(
             ticket.version += 1
             ticket.updated_at = now
             deadlines.reschedule(ticket)
-        await session.flush()
-        await changes.stamp_many(session, list(touched.values()), rows)
     return len(rows)
 
 

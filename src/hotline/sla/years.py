@@ -11,6 +11,7 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
+from hotline.change import pipeline
 from hotline.errors import Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.sla import deadlines
@@ -19,7 +20,6 @@ from hotline.sla.calendars import CalendarCache
 from hotline.sla.models import CalendarYear
 from hotline.ticket import events
 from hotline.ticket.models import Ticket
-from hotline.workflow import changes
 
 
 def unknown_years(calendar: WorkCalendar, now: datetime) -> list[int]:
@@ -108,6 +108,7 @@ async def recount(session: AsyncSession, calendar: WorkCalendar, year: int, now:
     )
     touched = [t for t in rows if year in (t.calendar_unknown_years or [])]
     for ticket in touched:
+        pipeline.touch(session, ticket)
         before = {k: local_iso(v) for k, v in deadlines.stored(ticket).items()}
         await deadlines.recompute(session, ticket, calendar, now)
         after = {k: local_iso(v) for k, v in deadlines.stored(ticket).items()}
@@ -127,7 +128,5 @@ async def recount(session: AsyncSession, calendar: WorkCalendar, year: int, now:
         )
         ticket.version += 1
         ticket.updated_at = now
-    await session.flush()
-    await changes.stamp_many(session, touched)
     deadlines.GUESSED_YEARS.discard(year)
     return len(touched)

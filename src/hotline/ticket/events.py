@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
+from hotline.change import pipeline
 from hotline.ticket.models import Ticket, TicketEvent
-from hotline.webhook import outbox
 
 
 def record(
@@ -37,5 +37,5 @@ def record(
         details=details or {},
     )
     session.add(event)
-    outbox.queue(session, ticket, event)
+    pipeline.event(session, ticket, event)
     return event

@@ -30,7 +30,6 @@ from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import repository, service
 from hotline.ticket.models import IdempotencyRecord, Ticket
 from hotline.ticket.schemas import TicketCreate
-from hotline.workflow import changes
 
 _in_flight: set[tuple[int, str]] = set()
 
@@ -113,7 +112,7 @@ async def intake(
                 raise NotFound("The ticket this Idempotency-Key created no longer exists")
             return IntakeResult(ticket, replayed=True)
         result = await _by_external_id_or_new(
-            session, data, principal, phone_key, routing, calendar, now, stamp=False
+            session, data, principal, phone_key, routing, calendar, now
         )
         session.add(
             IdempotencyRecord(
@@ -124,8 +123,6 @@ async def intake(
                 created_at=now,
             )
         )
-        if not result.replayed:
-            await changes.stamp(session, result.ticket)
         return result
 
 
@@ -137,8 +134,6 @@ async def _by_external_id_or_new(
     routing: RoutingCache,
     calendar: WorkCalendar,
     now: datetime,
-    *,
-    stamp: bool = True,
 ) -> IntakeResult:
     if data.external_id is not None:
         await _serialise_external_id(session, data.external_id)
@@ -154,6 +149,4 @@ async def _by_external_id_or_new(
         calendar=calendar,
         now=now,
     )
-    if stamp:
-        await changes.stamp(session, ticket)
     return IntakeResult(ticket, replayed=False)

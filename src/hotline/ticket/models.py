@@ -143,6 +143,41 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
 
+    def change_keys(self) -> set[str]:
+        """Who the ticket concerns, as wake-up keys (hotline.change): its grid, owning unit and
+        assignee, the unit of the rung it climbed to, the units co-handling it."""
+        return keys_of(
+            self.grid_code,
+            self.unit_code,
+            self.assignee_id,
+            self.escalation_unit_code,
+            self.co_handlers,
+        )
+
+    def departures_of(self, keys: set[str]) -> set[str]:
+        """The keys it no longer concerns, each a departure a poller hears once."""
+        return keys
+
+
+def keys_of(
+    grid: str | None,
+    unit: str | None,
+    assignee: int | None,
+    escalation_unit: str | None = None,
+    co_handlers: list[str] | None = None,
+) -> set[str]:
+    keys = set()
+    if grid:
+        keys.add(f"grid:{grid}")
+    if unit:
+        keys.add(f"unit:{unit}")
+    if assignee:
+        keys.add(f"staff:{assignee}")
+    if escalation_unit:
+        keys.add(f"unit:{escalation_unit}")
+    keys.update(f"unit:{code}" for code in co_handlers or ())
+    return keys
+
 
 class TicketEvent(Base):
     """One change to a ticket. Rows are only ever inserted."""

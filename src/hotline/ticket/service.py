@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
 from hotline.auth.service import Principal
+from hotline.change import pipeline
 from hotline.errors import Forbidden, NotFound, Unprocessable
 from hotline.kit.clock import county_zone
 from hotline.routing import service as routing_service
@@ -21,7 +22,6 @@ from hotline.ticket import events, repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Kind, Status, TicketCreate
 from hotline.ticket.visibility import can_read
-from hotline.workflow import changes
 
 
 def phone_hash(phone: str, key: bytes) -> str:
@@ -45,8 +45,8 @@ async def create_ticket(
     now: datetime,
 ) -> Ticket:
     """Store a new ticket, route it at once, and write its ``created`` (and, when routing
-    decided, ``dispatched``) events in the caller's transaction. The caller stamps the change
-    (``workflow.changes.stamp``) after its own last write.
+    decided, ``dispatched``) events in the caller's transaction; the unit of work numbers it
+    and wakes its grid at commit (hotline.change).
 
     Raises Unprocessable (naming the field) for an unknown category.
     """
@@ -117,8 +117,7 @@ async def create_ticket(
         created_at=now,
         updated_at=now,
         version=1,
-        # Numbered at commit (see workflow.changes); no second UPDATE for it on PostgreSQL.
-        change_seq=changes.PENDING,
+        change_seq=0,
     )
     # The clocks start before the INSERT, so the row is written whole in one statement.
     if dispatched:
@@ -128,6 +127,7 @@ async def create_ticket(
     session.add(ticket)
     await session.flush()
     ticket.number = ticket_number(ticket.id, now)
+    pipeline.touch(session, ticket)
     events.record(
         session,
         ticket,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.kit.clock import local_iso, utcnow
-from hotline.ticket.models import Ticket, TicketEvent
+from hotline.ticket.models import Ticket
 from hotline.webhook.models import Delivery, Webhook
 
 # ticket event action → webhook event type
@@ -38,13 +38,6 @@ TYPES = {
     "terminated": "ticket.closed",
 }
 EVENT_TYPES = sorted({*TYPES.values(), "cluster.found", "webhook.ping"})
-PENDING = "hotline.outbox"
-
-
-def queue(session: AsyncSession, ticket: Ticket, event: TicketEvent) -> None:
-    """Remember an event for ``write`` (events are recorded synchronously)."""
-    if event.action in TYPES:
-        session.info.setdefault(PENDING, []).append((ticket, event))
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:
@@ -103,10 +96,11 @@ def add(
     return delivery
 
 
-async def write(session: AsyncSession) -> None:
-    """Outbox rows for the events queued in this transaction (call before the commit)."""
+async def write(session: AsyncSession, events: list[tuple[Any, Any]]) -> None:
+    """Outbox rows for the events of this transaction (the change pipeline calls it before the
+    commit), for every active subscriber of each event's type."""
     now = utcnow()
-    pending: list[tuple[Ticket, TicketEvent]] = session.info.pop(PENDING, [])
+    pending = [(t, e) for t, e in events if e.action in TYPES]
     if not pending:
         return
     subscribers = await _subscribers(session)

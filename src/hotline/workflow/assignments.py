@@ -18,14 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.auth.roles import FIELD, Role
 from hotline.auth.service import Principal
+from hotline.change import notify
+from hotline.change.models import ChangeCounter, Departure
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, Unprocessable
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import local_iso
 from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.visibility import present
-from hotline.workflow import notify
-from hotline.workflow.models import ChangeCounter, Summons
+from hotline.workflow.models import Summons
 from hotline.workflow.schemas import Assignment, AssignmentPage
 
 
@@ -57,6 +58,19 @@ def _ticket_scope(principal: Principal) -> Any:
     return or_(owned, co)
 
 
+def _in_scope(principal: Principal, ticket: Ticket) -> bool:
+    """``_ticket_scope`` for one loaded row."""
+    unit = principal.unit_code
+    if unit in (ticket.co_handlers or []):
+        return True
+    if principal.role is Role.worker:
+        return ticket.grid_code == unit
+    owned = ticket.unit_code == unit and ticket.grid_code is None
+    if principal.role is Role.officer:
+        return owned or ticket.escalation_unit_code == unit
+    return owned
+
+
 def _summons_scope(principal: Principal) -> Any:
     if principal.staff_id is None:
         return Summons.unit_code == principal.unit_code
@@ -86,13 +100,14 @@ async def _look(
         await session.execute(summons.order_by(Summons.change_seq).limit(limit + 1))
     ).all()
     items = [
-        Assignment(type="ticket", change=t.change_seq, ticket=present(principal, t))
+        Assignment(type="ticket", change=t.change_seq, ticket_id=t.id, ticket=present(principal, t))
         for t in ticket_rows
     ]
     items += [
         Assignment(
             type="whistle",
             change=s.change_seq,
+            ticket_id=t.id,
             ticket=present(principal, t),
             summons={
                 "id": s.id,
@@ -106,6 +121,8 @@ async def _look(
         )
         for s, t in summons_rows
     ]
+    if since is not None:
+        items += await _departures(session, principal, since, limit)
     items.sort(key=lambda a: a.change)
     more = len(items) > limit
     if more:
@@ -118,11 +135,40 @@ async def _look(
     return items, cursor, more
 
 
+async def _departures(
+    session: AsyncSession, principal: Principal, since: int, limit: int
+) -> list[Assignment]:
+    """Tickets that left the caller's scope since the cursor and are not back in it: listed
+    once, by id only (type ``left``), so the caller's list can drop them."""
+    rows = (
+        await session.execute(
+            select(Departure.ticket_id, Departure.change_seq)
+            .where(Departure.key.in_(sorted(wake_keys(principal))), Departure.change_seq > since)
+            .order_by(Departure.change_seq)
+            .limit(limit + 1)
+        )
+    ).all()
+    if not rows:
+        return []
+    now = {
+        t.id: t
+        for t in await session.scalars(select(Ticket).where(Ticket.id.in_({r[0] for r in rows})))
+    }
+    latest: dict[int, int] = {}
+    for ticket_id, seq in rows:
+        if not _in_scope(principal, now[ticket_id]):
+            latest[ticket_id] = max(seq, latest.get(ticket_id, 0))
+    return [
+        Assignment(type="left", change=seq, ticket_id=ticket_id, ticket=None)
+        for ticket_id, seq in latest.items()
+    ]
+
+
 def _etag(items: list[Assignment], cursor: int, since: int | None) -> str:
     if since is not None:
         return f'W/"s{since}-{cursor}-{len(items)}"'
     digest = hashlib.sha256(
-        ",".join(f"{a.type}:{a.ticket.id}:{a.change}" for a in items).encode()
+        ",".join(f"{a.type}:{a.ticket_id}:{a.change}" for a in items).encode()
     ).hexdigest()[:20]
     return f'W/"{digest}"'
 

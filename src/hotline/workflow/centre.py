@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hotline.auth.roles import Role
+from hotline.change import pipeline
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.routing import rules
@@ -55,7 +56,6 @@ async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket
     rerouted = ticket.status != Status.triage and ticket.signed_at is None
     if rerouted and ticket.transfer_count + 1 >= MAX_TRANSFERS:
         return await to_arbitration(act, ticket, Action.dispatch, "re-dispatched 3 times")
-    old = common.changes_keys(ticket)
     before = common.move(ticket, Action.dispatch, Status.dispatched)
     if rerouted:
         ticket.transfer_count += 1
@@ -76,7 +76,6 @@ async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket
         act.principal,
         now=act.now,
         from_status=before,
-        wake=old,
         details={
             "unit_code": ticket.unit_code,
             "grid_code": ticket.grid_code,
@@ -92,7 +91,6 @@ async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket
 
 async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> Ticket:
     """Hand the ticket to the confirmation group (its ruling clock starts)."""
-    old = common.changes_keys(ticket)
     before = common.move(ticket, action, Status.arbitration)
     if action is not Action.callback:
         ticket.transfer_count += 1
@@ -104,7 +102,6 @@ async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> 
         act.principal,
         now=act.now,
         from_status=before,
-        wake=old,
         details={
             "reason": why,
             "transfer_count": ticket.transfer_count,
@@ -162,7 +159,6 @@ async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn
         target = Status.arbitration
     else:
         target = Status.triage if data.unit_code is None else Status.dispatched
-    old = common.changes_keys(ticket)
     common.ensure(ticket, Action.return_decision)
     request = await pending(act, ticket, "return")
     decide(act, request, data.approve, data.note)
@@ -213,7 +209,6 @@ async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn
         act.principal,
         now=act.now,
         from_status=before,
-        wake=old,
         details={
             "request_id": request.id,
             "unit_code": ticket.unit_code,
@@ -254,7 +249,6 @@ async def decide_extension(act: Act, ticket: Ticket, data: schemas.ExtensionDeci
 async def answer(act: Act, ticket: Ticket, data: schemas.AnswerIn) -> Ticket:
     """Answered on the phone (直办): closes the ticket."""
     common.require_role(act.principal, Role.agent)
-    old = common.changes_keys(ticket)
     before = common.move(ticket, Action.answer)
     ticket.close_reason = "answered"
     ticket.closed_at = act.now
@@ -266,7 +260,6 @@ async def answer(act: Act, ticket: Ticket, data: schemas.AnswerIn) -> Ticket:
         act.principal,
         now=act.now,
         from_status=before,
-        wake=old,
         details={"text": data.text},
     )
     return ticket
@@ -333,11 +326,11 @@ async def merge(act: Act, ticket: Ticket, data: schemas.MergeIn) -> Ticket:
     into = await act.session.scalar(select(Ticket).where(Ticket.id == data.into).with_for_update())
     if into is None:
         raise NotFound(f"No ticket {data.into}")
+    pipeline.touch(act.session, into)
     if into.status == Status.closed:
         raise Conflict(
             f"Ticket {into.id} is closed; merge only into an open ticket", state=into.status
         )
-    old = common.changes_keys(ticket)
     before = common.move(ticket, Action.merge)
     ticket.close_reason = "merged"
     ticket.closed_at = act.now
@@ -359,7 +352,6 @@ async def merge(act: Act, ticket: Ticket, data: schemas.MergeIn) -> Ticket:
         act.principal,
         now=act.now,
         from_status=before,
-        wake=old,
         details={"into": into.id},
     )
     await common.record(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal
+from hotline.change import pipeline
 from hotline.errors import (
     Designated,
     Forbidden,
@@ -31,7 +32,7 @@ from hotline.ticket import events
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
 from hotline.ticket.visibility import can_read
-from hotline.workflow import changes, states
+from hotline.workflow import states
 from hotline.workflow.models import Summons, TicketRequest
 from hotline.workflow.states import Action
 
@@ -60,6 +61,8 @@ async def locked(
     ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
         raise NotFound(f"No ticket {ticket_id}")
+    # Locked for a change: whoever it concerns now hears of it (hotline.change).
+    pipeline.touch(session, ticket)
     if principal.role is Role.viewer:
         raise Forbidden("The dashboard role reads metrics, not tickets")
     visible = can_read(principal, ticket) or (
@@ -170,31 +173,26 @@ async def record(
     now: datetime,
     from_status: str,
     details: dict[str, Any] | None = None,
-    wake: set[str] | frozenset[str] = frozenset(),
+    wake: Iterable[str] = (),
     summons: Iterable[Summons] = (),
 ) -> None:
-    """The event, then ``finish``."""
+    """The event, then ``finish``. ``wake``: others to tell (the members a whistle summons);
+    ``summons``: the summons rows this change wrote, numbered with it."""
     events.record(
         session, ticket, action, actor=principal, at=now, from_status=from_status, details=details
     )
-    await finish(session, ticket, now=now, wake=wake, summons=summons)
+    pipeline.wake(session, wake)
+    for one in summons:
+        pipeline.touch(session, one)
+    finish(ticket, now=now)
 
 
-async def finish(
-    session: AsyncSession,
-    ticket: Ticket,
-    *,
-    now: datetime,
-    wake: set[str] | frozenset[str] = frozenset(),
-    summons: Iterable[Summons] = (),
-) -> None:
-    """After a change whose event is written: the new version, the sweeper's next look, and the
-    change number of the ticket and of the summons it touched (last, see workflow.changes)."""
+def finish(ticket: Ticket, *, now: datetime) -> None:
+    """After a change whose event is written: the new version and the sweeper's next look. The
+    unit of work numbers the change and wakes whoever it concerns (hotline.change)."""
     ticket.version += 1
     ticket.updated_at = now
     deadlines.reschedule(ticket)
-    await session.flush()
-    await changes.stamp(session, ticket, wake, summons)
 
 
 async def assign_to_unit(
@@ -262,8 +260,3 @@ async def _locate_in(session: AsyncSession, ticket: Ticket, grid: Any) -> None:
             ticket.village_code = unit.code
         elif unit.kind == "township":
             ticket.township_code = unit.code
-
-
-def changes_keys(ticket: Ticket) -> set[str]:
-    """Who the ticket concerns now: take it before a change that moves it, to wake them too."""
-    return changes.keys_for(ticket)

@@ -328,7 +328,7 @@ async def assignments(
         request.app.state.sessionmaker,
         principal,
         request.url.path,
-        [a.ticket for a in result.page.items],
+        [a.ticket for a in result.page.items if a.ticket is not None],
         now=utcnow(),
     )
     headers = {"ETag": result.etag, "Cache-Control": "no-store"}

@@ -1,4 +1,4 @@
-"""Whistles and their summons, return and extension requests, the change counter."""
+"""Whistles and their summons, requests awaiting a dispatcher's decision."""
 
 from __future__ import annotations
 
@@ -47,6 +47,11 @@ class Summons(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    def change_keys(self) -> set[str]:
+        """Who the summons concerns (hotline.change): the member, or the department."""
+        keys = {f"staff:{self.staff_id}"} if self.staff_id else set()
+        return keys | ({f"unit:{self.unit_code}"} if self.unit_code else set())
+
 
 class TicketRequest(Base):
     """A return (退单) or extension (延期) request awaiting a dispatcher's decision."""
@@ -68,13 +73,3 @@ class TicketRequest(Base):
     decided_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str] = mapped_column(Text, default="")
-
-
-class ChangeCounter(Base):
-    """One row. Taking the next number locks it until commit, so numbers are handed out in
-    commit order and a poller resuming after N can never miss a change numbered below N."""
-
-    __tablename__ = "change_counter"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, default=0)

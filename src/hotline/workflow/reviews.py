@@ -120,7 +120,6 @@ async def decide_termination(act: Act, ticket: Ticket, data: schemas.DecisionIn)
     common.ensure(ticket, Action.terminate_decision)
     request = await centre.pending(act, ticket, "termination")
     centre.decide(act, request, data.approve, data.note)
-    old = common.changes_keys(ticket)
     target = Status.closed if data.approve else Status(ticket.status)
     before = common.move(ticket, Action.terminate_decision, target)
     if data.approve:
@@ -139,7 +138,6 @@ async def decide_termination(act: Act, ticket: Ticket, data: schemas.DecisionIn)
         act.principal,
         now=act.now,
         from_status=before,
-        wake=old,
         details={
             "request_id": request.id,
             "reason_code": request.reason_code,

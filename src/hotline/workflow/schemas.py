@@ -186,9 +186,15 @@ class RequestPage(BaseModel):
 
 
 class Assignment(BaseModel):
-    type: str = Field(description="ticket, or whistle: a summons addressed to the caller")
+    type: str = Field(
+        description="ticket; whistle: a summons addressed to the caller; left: the ticket left "
+        "the caller's scope (since a `since` cursor), drop it"
+    )
     change: int = Field(description="Position in the change order")
-    ticket: TicketRead
+    ticket_id: int
+    ticket: TicketRead | None = Field(
+        description="The ticket as the caller may see it; null for left"
+    )
     summons: dict[str, Any] | None = None
 
 

@@ -63,12 +63,14 @@ class Hub:
     async def start(self, database_url: str, maker: async_sessionmaker[AsyncSession]) -> None:
         """Hear other processes' changes: LISTEN on PostgreSQL (reconnecting when it drops);
         on SQLite, which has no notifications, watch the change counter a few times a second
-        and wake every waiter when it moves (they look again and wait on if it was not them)."""
+        and wake every waiter when it moves (they look again and wait on if it was not them).
+        The watch's baseline is read here, before any poll of this process can look, so the
+        first wait of a fresh process misses nothing."""
         url = make_url(database_url)
         if url.get_backend_name() == "postgresql":
             task = self._listen(url.set(drivername="postgresql"))
         else:
-            task = self._watch(maker)
+            task = self._watch(maker, await self._counter(maker))
         self._tasks.append(asyncio.create_task(task))
 
     async def stop(self) -> None:
@@ -79,28 +81,27 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _watch(self, maker: async_sessionmaker[AsyncSession]) -> None:
+    @staticmethod
+    async def _counter(maker: async_sessionmaker[AsyncSession]) -> int | None:
         from sqlalchemy import select
 
+        from hotline.change.models import ChangeCounter
         from hotline.db.session import unit_of_work
-        from hotline.workflow.models import ChangeCounter
 
-        async def read() -> int | None:
-            try:
-                async with unit_of_work(maker, read_only=True) as session:
-                    value = await session.scalar(select(ChangeCounter.value))
-                    return int(value) if value is not None else None
-            except Exception as exc:  # a busy or missing database: try again next tick
-                log.debug("change counter unreadable: %s", exc)
-                return None
+        try:
+            async with unit_of_work(maker, read_only=True) as session:
+                value = await session.scalar(select(ChangeCounter.value))
+                return int(value) if value is not None else None
+        except Exception as exc:  # a busy or missing database: try again next tick
+            log.debug("change counter unreadable: %s", exc)
+            return None
 
-        # The baseline is read at once, so the first wait of the process misses nothing.
-        seen = await read()
+    async def _watch(self, maker: async_sessionmaker[AsyncSession], seen: int | None) -> None:
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             if not self._waiters:
                 continue
-            value = await read()
+            value = await self._counter(maker)
             if value is None:
                 continue
             if seen is not None and value != seen and not self._all_local(seen, value):
