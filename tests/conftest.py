@@ -40,7 +40,7 @@ from hotline.db.session import unit_of_work
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Tables the migrations seed: restored to their seeded rows after every test.
-SEEDED = ("category", "org_state", "change_counter", "sla_policy", "ladder_rung", "hotspot_rule")
+SEEDED = ("category", "config_state", "change_counter", "sla_policy", "ladder_rung", "hotspot_rule")
 _seeded_rows: dict[str, list[dict[str, Any]]] = {}
 
 if os.environ.get("CI") == "true" and not PG_URL:

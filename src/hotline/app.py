@@ -15,8 +15,10 @@ from fastapi.openapi.utils import get_openapi
 import hotline
 from hotline.api import router
 from hotline.auth import throttle
+from hotline.auth.service import Keys
 from hotline.change import notify
 from hotline.config import Settings, get_settings
+from hotline.db import config_state
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.kit.bodylimit import BodyLimitMiddleware
@@ -26,7 +28,9 @@ from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules, sweeper
 from hotline.sla.calendars import CalendarCache
-from hotline.webhook import delivery
+from hotline.sla.policies import Policies
+from hotline.ticket.catalogue import Categories
+from hotline.webhook import delivery, outbox
 
 # Adds or overrides years of the official calendar (see docs/clocks.md).
 CALENDAR_FILE = "calendar.json"
@@ -51,7 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.phone_key = settings.phone_hash_key()
+        # The process's caches, each checked against the configuration generation.
+        app.state.config = config_state.Watch()
+        app.state.keys = Keys()
+        app.state.categories = Categories()
         app.state.routing = RoutingCache()
+        app.state.policies = Policies()
+        app.state.subscribers = outbox.Subscribers()
         app.state.calendars = CalendarCache(county_zone(), settings.data_dir / CALENDAR_FILE)
         await notify.hub.start(settings.database_url, app.state.sessionmaker)
         sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share

@@ -107,6 +107,8 @@ class TestWakeUps:
         self, app: Any, client: httpx.AsyncClient, demo: Demo
     ) -> None:
         ticket = await post(client, demo)
+        # A LISTEN connection that (re)connects wakes every waiter once: let it be up first.
+        await asyncio.wait_for(notify.hub.hearing.wait(), 10)
         ready = notify.hub.register({f"grid:{GRID}"})
         try:
             with pytest.raises(RuntimeError):

@@ -108,11 +108,19 @@ def test_a_revoked_key_stops_working_at_once_in_every_process(settings: Any) -> 
 
     from tests.server import serve
 
-    with serve(settings, "--demo", workers=2) as server:
+    # Forty refusals in a row from one address: not a guesser to throttle here.
+    with serve(
+        settings, "--demo", workers=2, env={"HOTLINE_SECURITY__BAD_KEY_LIMIT": "1000"}
+    ) as server:
         people = json.loads((server.data_dir / "demo-keys.json").read_text())
         key = next(p["key"] for p in people if p["role"] == "agent")
         headers = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{server.base}/v1/categories", headers=headers).status_code == 200
+        body = {"kind": "help", "category": "urban.road", "content": "路灯不亮"}
+        # Both processes have the key in their caches (intake reads it without a statement).
+        for _ in range(10):
+            with httpx.Client(base_url=server.base) as http:
+                assert http.post("/v1/tickets", json=body, headers=headers).status_code == 201
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
         env["HOTLINE_DATA_DIR"] = str(settings.data_dir)
         if settings.database.url:
@@ -127,5 +135,6 @@ def test_a_revoked_key_stops_working_at_once_in_every_process(settings: Any) -> 
         for _ in range(20):
             with httpx.Client(base_url=server.base) as http:  # new connections: both processes
                 assert http.get("/v1/categories", headers=headers).status_code == 401
+                assert http.post("/v1/tickets", json=body, headers=headers).status_code == 401
                 pids.add(http.get("/healthz").json()["pid"])
         assert len(pids) == 2

@@ -215,14 +215,14 @@ class TestIdempotency:
         """PostgreSQL answers the retry 409 at once. On SQLite the writers of a process queue
         (db.session), so the retry waits for the first request and then replays it."""
         entered, release = asyncio.Event(), asyncio.Event()
-        original = service.create_ticket
+        original = service.make_ticket
 
         async def slow(*args: Any, **kwargs: Any) -> Any:
             entered.set()
             await release.wait()
             return await original(*args, **kwargs)
 
-        monkeypatch.setattr(service, "create_ticket", slow)
+        monkeypatch.setattr(service, "make_ticket", slow)
         headers = {**keys[Role.agent], "Idempotency-Key": "slow-call"}
         first = asyncio.create_task(client.post("/v1/tickets", json=ticket_body(), headers=headers))
         await entered.wait()
@@ -248,12 +248,13 @@ class TestAtomicity:
     async def test_failure_mid_intake_leaves_no_ticket_and_no_event(
         self, app: Any, client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from hotline.ticket import events
+        from hotline.ticket import repository
 
-        def broken(*args: Any, **kwargs: Any) -> None:
+        async def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(events, "record", broken)
+        # After the ticket's own INSERT: the events never come.
+        monkeypatch.setattr(repository, "insert_events", broken)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             r = await http.post("/v1/tickets", json=ticket_body(), headers=keys[Role.agent])

@@ -10,31 +10,47 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline.auth import throttle
 from hotline.auth.roles import CENTRE, FIELD, Role
-from hotline.auth.service import Principal, authenticate
+from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, TooManyRequests, Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer hl_…`")
 
 
-async def current_principal(
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def presented_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> str:
+    """The bearer key as sent, unless its address keeps presenting bad ones (429)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send an API key as `Authorization: Bearer <key>`")
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     wait = throttle.blocked(address)
     if wait is not None:
         raise TooManyRequests(
             f"Too many bad keys from {address}; retry in {wait:.0f} s", retry_after=round(wait) + 1
         )
+    return credentials.credentials
+
+
+PresentedKey = Annotated[str, Depends(presented_key)]
+
+
+async def current_principal(request: Request, presented: PresentedKey) -> Principal:
+    """The principal of the key, from this process's key cache checked against the ``keys``
+    generation (db.config_state) in one short read of its own: a request that waits (long
+    polling) must not hold a transaction, and a key revoked through any process is refused."""
+    state = request.app.state
     try:
-        # Its own short read: a request that waits (long polling) must not hold a transaction.
-        async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
-            return await authenticate(session, credentials.credentials)
+        async with unit_of_work(state.sessionmaker, read_only=True) as session:
+            seen = await state.config.read(session)
+            return await state.keys.principal(session, presented, seen.keys)
     except Unauthenticated:
-        throttle.failed(address)
+        throttle.failed(client_address(request))
         raise
 
 

@@ -7,14 +7,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.models import ApiKey
 from hotline.auth.roles import Role
+from hotline.db import config_state
 from hotline.errors import Unauthenticated
 from hotline.kit.clock import utcnow
-from hotline.org.models import Unit
 
 KEY_PREFIX = "hl"
 
@@ -63,31 +63,40 @@ async def create_key(
     )
     session.add(row)
     await session.flush()
+    await config_state.bump(session, "keys")
     return MintedKey(key=key, row=row)
 
 
-async def authenticate(session: AsyncSession, presented: str) -> Principal:
-    """The principal for a presented key; ``Unauthenticated`` for anything else.
+@dataclass(frozen=True)
+class _Known:
+    """A key as this process keeps it: the hash to compare and who it stands for."""
 
-    The row is found by its public prefix and the hashes compared in constant time, so response
-    times do not tell how much of a guessed key was right.
-    """
+    secret_hash: str
+    principal: Principal | None  # None: revoked
+
+
+def _split(presented: str) -> str:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(presented) > 200:
         raise Unauthenticated("Unknown API key")
+    return parts[1]
+
+
+async def _load(session: AsyncSession, prefix: str) -> _Known | None:
+    # The unit's kind by name: an officer reads below their unit (ticket.visibility), and auth
+    # sits below the organisation in the house.
+    unit = table("unit", column("code"), column("kind"))
     found = (
         await session.execute(
-            select(ApiKey, Unit.kind)
-            .outerjoin(Unit, Unit.code == ApiKey.unit_code)
-            .where(ApiKey.prefix == parts[1])
+            select(ApiKey, unit.c.kind)
+            .outerjoin(unit, unit.c.code == ApiKey.unit_code)
+            .where(ApiKey.prefix == prefix)
         )
     ).first()
-    row, kind = (found[0], found[1]) if found is not None else (None, None)
-    expected = row.secret_hash if row is not None else "0" * 64
-    matches = hmac.compare_digest(_digest(presented), expected)
-    if row is None or not matches or row.revoked_at is not None:
-        raise Unauthenticated("Unknown or revoked API key")
-    return Principal(
+    if found is None:
+        return None
+    row, kind = found
+    principal = Principal(
         key_id=row.id,
         name=row.name,
         role=Role(row.role),
@@ -95,3 +104,39 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal:
         staff_id=row.staff_id,
         unit_kind=kind,
     )
+    return _Known(row.secret_hash, principal if row.revoked_at is None else None)
+
+
+def _check(presented: str, known: _Known | None) -> Principal:
+    """Constant-time comparison, so response times do not tell how much of a guess was right."""
+    expected = known.secret_hash if known is not None else "0" * 64
+    matches = hmac.compare_digest(_digest(presented), expected)
+    if known is None or not matches or known.principal is None:
+        raise Unauthenticated("Unknown or revoked API key")
+    return known.principal
+
+
+async def authenticate(session: AsyncSession, presented: str) -> Principal:
+    """The principal for a presented key; ``Unauthenticated`` for anything else."""
+    return _check(presented, await _load(session, _split(presented)))
+
+
+class Keys:
+    """The keys this process has seen, as of one ``keys`` generation (db.config_state): a key
+    revoked through any process is refused here from the first request that reads the newer
+    generation. Unknown prefixes are remembered too, up to a bound."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._generation: int | None = None
+        self._known: dict[str, _Known | None] = {}
+
+    async def principal(self, session: AsyncSession, presented: str, generation: int) -> Principal:
+        prefix = _split(presented)
+        if generation != self._generation or len(self._known) > self.LIMIT:
+            self._known.clear()
+            self._generation = generation
+        if prefix not in self._known:
+            self._known[prefix] = await _load(session, prefix)
+        return _check(presented, self._known[prefix])

@@ -22,6 +22,8 @@ class Hub:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._local: set[int] = set()
+        # Set once this process hears other processes (LISTEN connected, or the watch running).
+        self.hearing = asyncio.Event()
 
     @property
     def waiting(self) -> int:
@@ -71,9 +73,11 @@ class Hub:
             task = self._listen(url.set(drivername="postgresql"))
         else:
             task = self._watch(maker, await self._counter(maker))
+            self.hearing.set()
         self._tasks.append(asyncio.create_task(task))
 
     async def stop(self) -> None:
+        self.hearing.clear()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -137,12 +141,14 @@ class Hub:
                 await conn.add_listener(CHANNEL, on_notify)
                 # Anything may have changed while we were not listening.
                 self.publish(list(self._waiters))
+                self.hearing.set()
                 await lost.wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure: log, back off, reconnect
                 log.warning("LISTEN connection lost (%s); retrying", exc)
             finally:
+                self.hearing.clear()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await conn.close(timeout=2)

@@ -111,6 +111,7 @@ async def _revoke(settings: Settings, prefix: str) -> bool:
     from sqlalchemy import update
 
     from hotline.auth.models import ApiKey
+    from hotline.db import config_state
     from hotline.db.engine import create_engine, create_sessionmaker
     from hotline.db.session import unit_of_work
     from hotline.kit.clock import utcnow
@@ -123,6 +124,7 @@ async def _revoke(settings: Settings, prefix: str) -> bool:
                 .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
                 .values(revoked_at=utcnow())
             )
+            await config_state.bump(session, "keys")
             return bool(result.rowcount)  # type: ignore[attr-defined]
     finally:
         await engine.dispose()

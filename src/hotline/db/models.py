@@ -3,6 +3,7 @@
 from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.change import models as change_models
+from hotline.db import config_state
 from hotline.db.base import Base
 from hotline.escalation import models as escalation_models
 from hotline.hotspot import models as hotspot_models
@@ -19,6 +20,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "change_models",
+    "config_state",
     "escalation_models",
     "hotspot_models",
     "metadata",

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from hotline.auth.service import authenticate
-from hotline.db.session import ReadSession, Session
+from hotline.db.session import ReadSession
 from hotline.errors import NotFound
 from hotline.kit.clock import utcnow
 from hotline.open311 import catalogue, params, service, submit
@@ -27,6 +27,7 @@ from hotline.open311.schemas import (
     Open311TokenAnswer,
     RequestForm,
 )
+from hotline.ticket.intake import Caches
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 
@@ -128,7 +129,6 @@ async def service_definition(
 async def create_request(
     fmt: Fmt,
     request: Request,
-    session: Session,
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", max_length=255, description="As for POST /v1/tickets"),
@@ -138,15 +138,17 @@ async def create_request(
     started, an `Idempotency-Key` replay answers with the first ticket. The caller's name and
     phone are kept with the ticket but never shown by Open311; `media_url` is kept in the text."""
     fields = await submit.read_form(request)
-    principal = await submit.agent(request.app.state.sessionmaker, fields.get("api_key"))
+    maker = request.app.state.sessionmaker
+    api_key = fields.get("api_key")
+    await submit.agent(maker, api_key)
+    assert api_key is not None  # agent() refuses a missing key
     created, replayed = await submit.submit(
-        session,
+        maker,
+        Caches.of(request.app.state),
         submit.parse(fields),
-        principal,
+        api_key,
         idempotency_key=idempotency_key,
         phone_key=request.app.state.phone_key,
-        routing=request.app.state.routing,
-        calendar=await request.app.state.calendars.current(session),
         now=utcnow(),
     )
     answer = document(fmt, "service_requests", [created])

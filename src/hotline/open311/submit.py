@@ -33,9 +33,7 @@ from hotline.errors import Forbidden, Unprocessable
 from hotline.open311 import catalogue, service
 from hotline.open311.schemas import Open311Created, RequestForm
 from hotline.org.models import Unit
-from hotline.routing.state import RoutingCache
-from hotline.sla.calendar import WorkCalendar
-from hotline.ticket.intake import intake
+from hotline.ticket.intake import Caches, intake
 from hotline.ticket.schemas import Kind, TicketCreate
 
 FORM = "application/x-www-form-urlencoded"
@@ -123,31 +121,32 @@ def to_ticket(form: RequestForm) -> TicketCreate:
 
 
 async def submit(
-    session: AsyncSession,
+    maker: async_sessionmaker[AsyncSession],
+    caches: Caches,
     form: RequestForm,
-    principal: Principal,
+    api_key: str,
     *,
     idempotency_key: str | None,
     phone_key: bytes,
-    routing: RoutingCache,
-    calendar: WorkCalendar,
     now: datetime,
 ) -> tuple[Open311Created, bool]:
-    """The answer for the created (or, on a replay, the first) ticket, and whether replayed."""
-    await service.check_jurisdiction(session, form.jurisdiction_id)
-    await catalogue.definition(session, form.service_code)
+    """The answer for the created (or, on a replay, the first) ticket, and whether replayed.
+    The checks read first, then intake makes the ticket in its own unit of work."""
+    async with unit_of_work(maker, read_only=True) as session:
+        await service.check_jurisdiction(session, form.jurisdiction_id)
+        await catalogue.definition(session, form.service_code)
     result = await intake(
-        session,
+        maker,
+        caches,
         to_ticket(form),
-        principal,
+        api_key,
         idempotency_key=idempotency_key or form.idempotency_key,
         phone_key=phone_key,
-        routing=routing,
-        calendar=calendar,
         now=now,
     )
     ticket = result.ticket
-    unit = await session.get(Unit, ticket.unit_code) if ticket.unit_code else None
+    async with unit_of_work(maker, read_only=True) as session:
+        unit = await session.get(Unit, ticket.unit_code) if ticket.unit_code else None
     created = Open311Created(
         service_request_id=str(ticket.id),
         service_notice=service.notice(ticket, unit.name if unit else None),

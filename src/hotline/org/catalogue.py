@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.db import config_state
 from hotline.errors import NotFound, Unprocessable
 from hotline.org import repository
 from hotline.org.models import CatalogueRule
 from hotline.org.schemas import RuleCreate, RuleUpdate
-from hotline.routing.state import bump
 from hotline.ticket import repository as ticket_repository
 
 AREA_KINDS = {"county", "township", "village", "grid"}
@@ -63,7 +63,7 @@ async def create_rule(
     )
     session.add(rule)
     await session.flush()
-    await bump(session)
+    await config_state.bump(session, "org")
     return rule
 
 
@@ -88,7 +88,7 @@ async def update_rule(
         setattr(rule, name, value)
     rule.updated_at = now
     await session.flush()
-    await bump(session)
+    await config_state.bump(session, "org")
     return rule
 
 
@@ -98,4 +98,4 @@ async def delete_rule(session: AsyncSession, rule_id: int) -> None:
         raise NotFound(f"No catalogue rule {rule_id}")
     await session.delete(rule)
     await session.flush()
-    await bump(session)
+    await config_state.bump(session, "org")

@@ -71,13 +71,3 @@ class CatalogueRule(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-class OrgState(Base):
-    """One row: a generation bumped by every change that affects routing, so each API process
-    knows when to rebuild its in-memory indexes."""
-
-    __tablename__ = "org_state"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    generation: Mapped[int] = mapped_column(default=0)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.db import config_state
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.org import repository
 from hotline.org.models import GridMember, Staff
@@ -67,6 +68,7 @@ async def create_staff(session: AsyncSession, data: StaffCreate, *, now: datetim
     session.add(staff)
     await session.flush()
     await _only_one_on_duty(session, staff)
+    await config_state.bump(session, "org")
     return staff
 
 
@@ -86,6 +88,7 @@ async def update_staff(
     staff.updated_at = now
     await session.flush()
     await _only_one_on_duty(session, staff)
+    await config_state.bump(session, "org")
     return staff
 
 
@@ -105,6 +108,7 @@ async def attach_member(
         raise Conflict(f"Staff {staff_id} is already attached to grid {grid_code}")
     session.add(GridMember(grid_code=grid_code, staff_id=staff_id, created_at=now))
     await session.flush()
+    await config_state.bump(session, "org")
     return staff
 
 
@@ -114,3 +118,4 @@ async def detach_member(session: AsyncSession, grid_code: str, staff_id: int) ->
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"Staff {staff_id} is not attached to grid {grid_code}")
+    await config_state.bump(session, "org")

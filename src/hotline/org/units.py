@@ -18,12 +18,12 @@ from shapely.geometry import shape
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.db import config_state
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.org import repository
 from hotline.org.geojson import OVERLAP_AREA, Problem, UnitFeature, parse_county
 from hotline.org.models import Unit
 from hotline.org.schemas import UnitCreate, UnitKind, UnitUpdate
-from hotline.routing.state import bump
 
 DEPTH = {"county": 0, "township": 1, "village": 2, "grid": 3}
 BATCH = 2000
@@ -93,7 +93,7 @@ async def import_county(
             problems=[{"index": p.index, "code": p.code, "problem": p.problem} for p in problems],
         )
     created = await _upsert(session, features, stored, now, progress)
-    await bump(session)
+    await config_state.bump(session, "org")
     return ImportCounts(len(features), created, len(features) - created)
 
 
@@ -207,7 +207,7 @@ async def create_unit(session: AsyncSession, data: UnitCreate, *, now: datetime)
     )
     session.add(unit)
     await session.flush()
-    await bump(session)
+    await config_state.bump(session, "org")
     return unit
 
 
@@ -233,7 +233,7 @@ async def update_unit(session: AsyncSession, code: str, data: UnitUpdate, *, now
         setattr(unit, name, value)
     unit.updated_at = now
     await session.flush()
-    await bump(session)
+    await config_state.bump(session, "org")
     return unit
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.org.models import Staff
 from hotline.routing import rules
 from hotline.routing.rules import Decision, Located
-from hotline.routing.state import RoutingCache, RoutingState, describe
+from hotline.routing.state import RoutingState, Worker, describe
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ async def on_duty_worker(session: AsyncSession, grid_code: str) -> Staff | None:
 @dataclass(frozen=True)
 class Routed:
     decision: Decision
-    assignee: Staff | None
+    assignee: Worker | None
     # The grids of the village the ticket lies in (or its grid alone): the "same place" of
     # repeat detection (DESIGN.md §5).
     neighbourhood: tuple[str, ...] = ()
@@ -138,11 +138,9 @@ def neighbourhood(state: RoutingState, grid_code: str | None) -> tuple[str, ...]
     return (grid_code,)
 
 
-async def route(
-    session: AsyncSession, cache: RoutingCache, *, category: str, line: str, where: Where
-) -> Routed:
-    """Decide the owner of a ticket. Reads only; the caller stores the decision."""
-    state = await cache.current(session)
+def route(state: RoutingState, *, category: str, line: str, where: Where) -> Routed:
+    """Decide the owner of a ticket from the routing state alone (no statement): the caller
+    stores the decision."""
     located = locate(state, where)
     rule = rules.pick_rule(state.rules, category=category, line=line, area_chain=located.area_chain)
     decision = rules.decide(
@@ -151,9 +149,7 @@ async def route(
         rule_text=_rule_text(rule) if rule else "",
         unit_name=state.name(rule.unit_code) if rule else "",
     )
-    assignee = None
-    if decision.grid_code is not None:
-        assignee = await on_duty_worker(session, decision.grid_code)
+    assignee = state.on_duty.get(decision.grid_code) if decision.grid_code else None
     places: dict[str, str] = {}
     for code in state.chain(decision.area_grid) if decision.area_grid else ():
         places.setdefault(state.units[code].kind, code)

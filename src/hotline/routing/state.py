@@ -1,9 +1,11 @@
 """The in-memory routing state of one API process, rebuilt when the organisation changes.
 
-Every change that affects routing bumps ``org_state.generation`` in the same transaction. Before
-routing, a process reads the generation (one indexed row) and, if it moved, rebuilds its grid
-index, address matcher and catalogue off the event loop. So a boundary edited through any
-process routes the next ticket in every process by the new boundary, without a restart.
+Every change that affects routing (units, grids, staff and members, the catalogue) bumps the
+``org`` generation (db.config_state) in the same transaction. A process compares the generation
+(read in the transaction that routes, or given by the caller who read it) with its state's
+and, if it moved, rebuilds its grid index, address matcher, catalogue and on-duty workers off
+the event loop. So a boundary edited through any process routes the next ticket in every
+process by the new boundary, without a restart.
 """
 
 from __future__ import annotations
@@ -14,15 +16,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.org.models import CatalogueRule, OrgState, Unit
+from hotline.db import config_state
+from hotline.org.models import CatalogueRule, Staff, Unit
 from hotline.routing.address import AddressMatcher, Place
 from hotline.routing.geo import GridIndex
 from hotline.routing.rules import Rule
 
 LEVELS = {"county": 0, "township": 1, "village": 2, "grid": 3}
+
+
+@dataclass(frozen=True)
+class Worker:
+    """The on-duty full-time worker of a grid (DESIGN.md §4)."""
+
+    id: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class RoutingState:
     index: GridIndex
     matcher: AddressMatcher
     rules: list[Rule] = field(default_factory=list)
+    on_duty: dict[str, Worker] = field(default_factory=dict)
 
     def chain(self, code: str) -> tuple[str, ...]:
         """The unit and its ancestors, most specific first."""
@@ -69,8 +81,14 @@ class RoutingState:
         return unit.name if unit else code
 
 
-def build(generation: int, units: Sequence[Unit], rules: Sequence[CatalogueRule]) -> RoutingState:
-    """Blocking: parses every boundary. Run it in a thread."""
+def build(
+    generation: int,
+    units: Sequence[Unit],
+    rules: Sequence[CatalogueRule],
+    workers: Sequence[tuple[int, str, str]] = (),
+) -> RoutingState:
+    """Blocking: parses every boundary. Run it in a thread. ``workers``: (id, name, grid) of
+    the active on-duty workers, the lowest id first per grid."""
     infos = {
         u.code: UnitInfo(u.code, u.name, u.kind, u.parent_code, u.default_grid_code)
         for u in units
@@ -99,13 +117,7 @@ def build(generation: int, units: Sequence[Unit], rules: Sequence[CatalogueRule]
             for r in rules
             if r.active
         ],
-    )
-
-
-async def bump(session: AsyncSession) -> None:
-    """Mark the organisation changed; call in the transaction that changes it."""
-    await session.execute(
-        update(OrgState).where(OrgState.id == 1).values(generation=OrgState.generation + 1)
+        on_duty={grid: Worker(wid, name) for wid, name, grid in reversed(workers)},
     )
 
 
@@ -116,9 +128,11 @@ class RoutingCache:
         self._state: RoutingState | None = None
         self._lock = asyncio.Lock()
 
-    async def current(self, session: AsyncSession) -> RoutingState:
-        generation = await session.scalar(select(OrgState.generation).where(OrgState.id == 1))
-        generation = int(generation or 0)
+    async def current(self, session: AsyncSession, generation: int | None = None) -> RoutingState:
+        """The state as of ``generation`` (the ``org`` generation the caller read in this
+        transaction), or as of the generation read now."""
+        if generation is None:
+            generation = (await config_state.read(session)).org
         state = self._state
         if state is not None and state.generation == generation:
             return state
@@ -127,7 +141,13 @@ class RoutingCache:
             if state is None or state.generation != generation:
                 units = (await session.scalars(select(Unit))).all()
                 rules = (await session.scalars(select(CatalogueRule))).all()
-                state = await asyncio.to_thread(build, generation, units, rules)
+                rows = await session.execute(
+                    select(Staff.id, Staff.name, Staff.unit_code)
+                    .where(Staff.role == "worker", Staff.active, Staff.on_duty)
+                    .order_by(Staff.id)
+                )
+                workers = [(int(i), str(n), str(u)) for i, n, u in rows]
+                state = await asyncio.to_thread(build, generation, units, rules, workers)
                 self._state = state
         return state
 

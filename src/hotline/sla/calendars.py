@@ -1,7 +1,7 @@
 """The working-day calendar every process agrees on: the package's years, the data directory's
 calendar file, and the years admins set through the API (``calendar_year``), in that order of
-precedence. Each process keeps one ``WorkCalendar`` and rebuilds it when the stored years
-change (their count and the sum of their revisions, read in the caller's transaction)."""
+precedence. Each process keeps one ``WorkCalendar`` and rebuilds it when the ``calendar``
+generation moves (db.config_state), read in the caller's transaction unless given."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.db import config_state
 from hotline.db.session import Session
 from hotline.sla.calendar import WorkCalendar, read_file, year_days
 from hotline.sla.models import CalendarYear
@@ -38,15 +39,9 @@ class CalendarCache:
         sources = {y: "file" for y in self._file_years} | dict.fromkeys(stored, "database")
         return WorkCalendar(self.zone, days, set(sources), sources)
 
-    async def current(self, session: AsyncSession) -> WorkCalendar:
-        version = tuple(
-            (
-                await session.execute(
-                    select(
-                        func.count(), func.coalesce(func.sum(CalendarYear.revision), 0)
-                    ).select_from(CalendarYear)
-                )
-            ).one()
+    async def current(self, session: AsyncSession, generation: int | None = None) -> WorkCalendar:
+        version = (
+            generation if generation is not None else (await config_state.read(session)).calendar
         )
         state = self._state
         if state is not None and state[0] == version:

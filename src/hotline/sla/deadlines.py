@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.sla import policy, sweep_rules
+from hotline.sla import policies, policy, sweep_rules
 from hotline.sla.calendar import Deadline, WorkCalendar
 from hotline.sla.models import Policy
 from hotline.sla.policy import Clock
@@ -23,23 +23,15 @@ GUESSED_YEARS: set[int] = set()
 _RULES = "hotline.sla.rules"
 
 
+def use(session: AsyncSession, rules: list[policy.Rule]) -> None:
+    """Let this unit of work use policies already read (sla.policies.Policies)."""
+    session.info[_RULES] = rules
+
+
 async def _rules(session: AsyncSession, clock: Clock) -> list[policy.Rule]:
     rules: list[policy.Rule] | None = session.info.get(_RULES)
     if rules is None:
-        rows = await session.scalars(select(Policy).where(Policy.active))
-        rules = session.info[_RULES] = [
-            policy.Rule(
-                r.id,
-                r.clock,
-                policy.Limit(r.amount, policy.Unit(r.unit)),
-                r.urgency,
-                r.kind,
-                r.line,
-                r.category_code,
-                r.level,
-            )
-            for r in rows
-        ]
+        rules = session.info[_RULES] = await policies.active_rules(session)
     return [r for r in rules if r.clock == clock]
 
 

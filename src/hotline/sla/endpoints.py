@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
-from sqlalchemy import select
 
 from hotline.auth.dependencies import Admin, CentreReader
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import utcnow
-from hotline.sla import years
+from hotline.sla import policies, years
 from hotline.sla.models import Policy
-from hotline.sla.policy import LEVELS, Clock
+from hotline.sla.policy import Clock
 from hotline.sla.schemas import (
     CalendarYearRead,
     CalendarYearUpdate,
@@ -56,8 +55,7 @@ def _read(p: Policy) -> PolicyRead:
 async def list_policies(session: ReadSession, principal: CentreReader) -> list[PolicyRead]:
     """For each clock, the most specific active policy matching a ticket's urgency, kind, line
     and category (and a whistle's level) wins; a tie goes to the newer."""
-    rows = await session.scalars(select(Policy).order_by(Policy.clock, Policy.id))
-    return [_read(p) for p in rows]
+    return [_read(p) for p in await policies.all_policies(session)]
 
 
 @router.post(
@@ -68,36 +66,9 @@ async def list_policies(session: ReadSession, principal: CentreReader) -> list[P
     responses=WRITE,
 )
 async def create_policy(data: PolicyCreate, session: Session, principal: Admin) -> PolicyRead:
-    if data.category and await ticket_repository.category(session, data.category) is None:
-        raise Unprocessable(f"Unknown category {data.category}", field="category")
-    if data.level is not None:
-        levels = LEVELS.get(data.clock.value)
-        if levels is None:
-            raise Unprocessable(
-                "level applies to the report_in and escalation clocks only", field="level"
-            )
-        if data.level not in levels:
-            raise Unprocessable(
-                f"level of {data.clock.value} is one of {', '.join(levels)}", field="level"
-            )
-    now = utcnow()
-    policy = Policy(
-        clock=data.clock.value,
-        amount=data.amount,
-        unit=data.unit.value,
-        urgency=data.urgency,
-        kind=data.kind,
-        line=data.line,
-        category_code=data.category,
-        level=data.level,
-        note=data.note,
-        active=True,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(policy)
-    await session.flush()
-    return _read(policy)
+    category = data.category
+    known = category is not None and await ticket_repository.category(session, category) is not None
+    return _read(await policies.create(session, data, category_known=known, now=utcnow()))
 
 
 @router.patch(
@@ -109,14 +80,7 @@ async def create_policy(data: PolicyCreate, session: Session, principal: Admin) 
 async def update_policy(
     policy_id: int, data: PolicyUpdate, session: Session, principal: Admin
 ) -> PolicyRead:
-    policy = await session.get(Policy, policy_id)
-    if policy is None:
-        raise NotFound(f"No policy {policy_id}")
-    for name, value in data.model_dump(exclude_unset=True, mode="json").items():
-        setattr(policy, name, value)
-    policy.updated_at = utcnow()
-    await session.flush()
-    return _read(policy)
+    return _read(await policies.update(session, policy_id, data, now=utcnow()))
 
 
 Year = Annotated[int, Path(ge=1900, le=2200, description="A calendar year, e.g. 2027")]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
 from hotline.change import pipeline
+from hotline.db import config_state
 from hotline.errors import Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.sla import deadlines
@@ -88,6 +89,7 @@ async def store(
     row.updated_by = principal.name
     row.updated_at = now
     await session.flush()
+    await config_state.bump(session, "calendar")
     calendar = await cache.current(session)
     counted = await recount(session, calendar, year, now)
     return describe(calendar, year, row), counted

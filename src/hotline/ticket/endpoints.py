@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from hotline.audit import service as audit
-from hotline.auth.dependencies import Agent, AnyRole, TicketReader
-from hotline.db.session import ReadSession, Session
+from hotline.auth import throttle
+from hotline.auth.dependencies import AnyRole, PresentedKey, TicketReader, client_address
+from hotline.db.session import ReadSession
 from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import utcnow
-from hotline.sla.calendars import Calendar
 from hotline.ticket import intake as intake_service
 from hotline.ticket import repository, service, visibility
 from hotline.ticket.schemas import (
@@ -50,28 +50,29 @@ async def create_ticket(
     data: TicketCreate,
     request: Request,
     response: Response,
-    session: Session,
-    principal: Agent,
-    calendar: Calendar,
+    presented: PresentedKey,
     idempotency_key: IdempotencyKey = None,
 ) -> TicketRead:
-    """Post a citizen's appeal. It is routed at once and its first event written in the same
-    transaction. A replay (same `Idempotency-Key`, or a known `external_id`) answers with the
-    first ticket and the header `Idempotent-Replayed: true`."""
-    result = await intake_service.intake(
-        session,
-        data,
-        principal,
-        idempotency_key=idempotency_key,
-        phone_key=request.app.state.phone_key,
-        routing=request.app.state.routing,
-        calendar=calendar,
-        now=utcnow(),
-    )
+    """Post a citizen's appeal (an agent's key). It is routed at once and its first events
+    written in the same transaction. A replay (same `Idempotency-Key`, or a known
+    `external_id`) answers with the first ticket and the header `Idempotent-Replayed: true`."""
+    try:
+        result = await intake_service.intake(
+            request.app.state.sessionmaker,
+            intake_service.Caches.of(request.app.state),
+            data,
+            presented,
+            idempotency_key=idempotency_key,
+            phone_key=request.app.state.phone_key,
+            now=utcnow(),
+        )
+    except Unauthenticated:
+        throttle.failed(client_address(request))
+        raise
     response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return present(principal, result.ticket)
+    return present(result.principal, result.ticket)
 
 
 @router.get(

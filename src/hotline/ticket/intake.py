@@ -1,14 +1,24 @@
-"""Intake with idempotency, after the IETF ``Idempotency-Key`` draft and Stripe.
+"""Intake: a new ticket in few statements, with idempotency after the IETF ``Idempotency-Key``
+draft and Stripe.
 
 - The same key from the same API key with the same body returns the first ticket.
 - The same key with a different body is a 422.
 - The same key while the first request is still running is a 409: per process by an in-memory
-  set, across processes on PostgreSQL by a transaction-scoped advisory try-lock. (On SQLite a
-  retry waits for the writer's turn instead, in this process or another, and then replays.)
+  set, across processes on PostgreSQL by a transaction-scoped advisory try-lock taken in the
+  statement that records the key. (On SQLite a retry waits for the writer's turn instead, in
+  this process or another, and then replays.)
 - A repeated ``external_id`` (the provincial platform's number) returns the ticket it made.
 
 The key, its request hash and the ticket are written in one transaction, so a crash leaves
 either all of them or none, and a retry after a restart replays.
+
+Statements (PostgreSQL, an idempotent routed ticket): INSERT the ticket, RETURNING its id, the
+repeat it found and the configuration generation; INSERT its events; INSERT the key (taking the
+advisory lock); the outbox when someone subscribes; ``pg_notify``. The API key, category,
+policies, routing state and subscriptions come from the process's caches, which the generation
+returned by the first INSERT checks: if any moved meanwhile, the transaction is rolled back and
+the ticket made again from fresh caches (and a key revoked meanwhile is refused). A key already
+recorded rolls the transaction back too, and the first ticket is replayed.
 """
 
 from __future__ import annotations
@@ -19,34 +29,80 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.auth.service import Principal
-from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.auth.roles import Role
+from hotline.auth.service import Keys, Principal
+from hotline.change import pipeline
+from hotline.db import config_state
+from hotline.db.session import unit_of_work
+from hotline.errors import Conflict, Forbidden, NotFound, Unprocessable
+from hotline.kit.clock import county_zone
 from hotline.routing.state import RoutingCache
-from hotline.sla.calendar import WorkCalendar
+from hotline.sla import deadlines
+from hotline.sla.calendars import CalendarCache
+from hotline.sla.policies import Policies
 from hotline.ticket import repository, service
-from hotline.ticket.models import IdempotencyRecord, Ticket
+from hotline.ticket.catalogue import Categories
+from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketCreate
+from hotline.webhook import outbox
 
 _in_flight: set[tuple[int, str]] = set()
+# Configuration changes racing one intake: give up after this many fresh starts.
+ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
 class IntakeResult:
     ticket: Ticket
     replayed: bool
+    principal: Principal
+
+
+@dataclass(frozen=True)
+class Caches:
+    """What intake reads without a statement, as of the generation this process last saw."""
+
+    watch: config_state.Watch
+    keys: Keys
+    categories: Categories
+    routing: RoutingCache
+    policies: Policies
+    subscribers: outbox.Subscribers
+    calendars: CalendarCache
+
+    @classmethod
+    def of(cls, state: Any) -> Caches:
+        """The caches the app keeps in its state (app.create_app)."""
+        return cls(
+            watch=state.config,
+            keys=state.keys,
+            categories=state.categories,
+            routing=state.routing,
+            policies=state.policies,
+            subscribers=state.subscribers,
+            calendars=state.calendars,
+        )
+
+
+class _Stale(Exception):
+    """The configuration moved while the ticket was being made from the caches."""
+
+
+class _Taken(Exception):
+    """The Idempotency-Key (``by_key``) or the external_id is another request's: nothing was
+    written."""
+
+    def __init__(self, *, by_key: bool) -> None:
+        self.by_key = by_key
 
 
 def request_hash(data: TicketCreate) -> str:
     canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _lock_id(*parts: object) -> int:
@@ -55,98 +111,144 @@ def _lock_id(*parts: object) -> int:
 
 
 @asynccontextmanager
-async def _exclusive(session: AsyncSession, principal: Principal, key: str) -> AsyncIterator[None]:
-    slot = (principal.key_id, key)
-    if slot in _in_flight:
+async def _exclusive(principal: Principal, key: str | None) -> AsyncIterator[None]:
+    slot = (principal.key_id, key or "")
+    if key is not None and slot in _in_flight:
         raise Conflict("A request with this Idempotency-Key is still in flight; retry later")
-    _in_flight.add(slot)
+    if key is not None:
+        _in_flight.add(slot)
     try:
-        if _is_postgres(session):
-            got = await session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(:id)"),
-                {"id": _lock_id("idem", principal.key_id, key)},
-            )
-            if not got:
-                raise Conflict(
-                    "A request with this Idempotency-Key is still in flight; retry later"
-                )
         yield
     finally:
-        _in_flight.discard(slot)
-
-
-async def _serialise_external_id(session: AsyncSession, external_id: str) -> None:
-    # Concurrent posts of one external_id queue here, so the later ones see the first ticket.
-    if _is_postgres(session):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:id)"), {"id": _lock_id("ext", external_id)}
-        )
+        if key is not None:
+            _in_flight.discard(slot)
 
 
 async def intake(
-    session: AsyncSession,
+    maker: async_sessionmaker[AsyncSession],
+    caches: Caches,
     data: TicketCreate,
-    principal: Principal,
+    presented: str,
     *,
     idempotency_key: str | None,
     phone_key: bytes,
-    routing: RoutingCache,
-    calendar: WorkCalendar,
     now: datetime,
 ) -> IntakeResult:
-    """Create a ticket, or return the one an earlier identical request created."""
-    if idempotency_key is None:
-        return await _by_external_id_or_new(
-            session, data, principal, phone_key, routing, calendar, now
-        )
-    digest = request_hash(data)
-    async with _exclusive(session, principal, idempotency_key):
-        record = await repository.idempotency_record(session, principal.key_id, idempotency_key)
-        if record is not None:
+    """Create a ticket, or return the one an earlier identical request created. ``presented``
+    is the caller's API key (an agent's), checked against the same generation as the rest."""
+    digest = request_hash(data) if idempotency_key is not None else ""
+    for _ in range(ATTEMPTS):
+        try:
+            async with unit_of_work(maker) as session:
+                seen = caches.watch.seen or await caches.watch.read(session)
+                principal = await caches.keys.principal(session, presented, seen.keys)
+                if principal.role is not Role.agent:
+                    raise Forbidden("Only an agent creates tickets")
+                async with _exclusive(principal, idempotency_key):
+                    made = await _write(
+                        session,
+                        caches,
+                        seen,
+                        data,
+                        principal,
+                        idempotency_key,
+                        digest,
+                        phone_key,
+                        now,
+                    )
+            return IntakeResult(made, replayed=False, principal=principal)
+        except _Stale:
+            continue
+        except _Taken as taken:
+            key = idempotency_key if taken.by_key else None
+            return await _replay(maker, caches, data, presented, key, digest)
+    raise Conflict("The configuration kept changing while the ticket was made; retry")
+
+
+async def _write(
+    session: AsyncSession,
+    caches: Caches,
+    seen: config_state.Generation,
+    data: TicketCreate,
+    principal: Principal,
+    idempotency_key: str | None,
+    digest: str,
+    phone_key: bytes,
+    now: datetime,
+) -> Ticket:
+    deadlines.use(session, await caches.policies.current(session, seen.policies))
+    outbox.use(session, await caches.subscribers.current(session, seen.webhooks))
+    made = await service.make_ticket(
+        session,
+        data,
+        principal,
+        category=await caches.categories.get(session, data.category, seen.categories),
+        state=await caches.routing.current(session, seen.org),
+        phone_key=phone_key,
+        calendar=await caches.calendars.current(session, seen.calendar),
+        now=now,
+    )
+    ticket = made.ticket
+    postgres = pipeline.postgres(session)
+    ticket.change_seq = pipeline.PENDING if postgres else (await pipeline.take(session))[0]
+    day = f"{now.astimezone(county_zone()):%Y%m%d}"
+    row = await repository.insert_ticket(
+        session, ticket, made.neighbourhood, day, config_state.scalars()
+    )
+    if row is None:
+        raise _Taken(by_key=False)
+    values: tuple[Any, ...] = tuple(row)
+    ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
+    ticket.number = service.ticket_number(ticket.id, now)
+    now_seen = config_state.Generation(*(int(v) for v in values[2:]))
+    if now_seen != seen:
+        caches.watch.seen = now_seen
+        raise _Stale
+    for event in made.events:
+        event.ticket_id = ticket.id
+        pipeline.event(session, ticket, event)
+    await repository.insert_events(session, made.events)
+    if idempotency_key is not None and not await repository.claim_idempotency_key(
+        session,
+        api_key_id=principal.key_id,
+        key=idempotency_key,
+        request_hash=digest,
+        ticket_id=ticket.id,
+        lock_id=_lock_id("idem", principal.key_id, idempotency_key),
+        now=now,
+    ):
+        raise _Taken(by_key=True)
+    pipeline.added(session, ticket.change_keys())
+    return ticket
+
+
+async def _replay(
+    maker: async_sessionmaker[AsyncSession],
+    caches: Caches,
+    data: TicketCreate,
+    presented: str,
+    idempotency_key: str | None,
+    digest: str,
+) -> IntakeResult:
+    """The first ticket of this Idempotency-Key or external_id; 422 for the key with another
+    body, 409 while the first request is still in flight."""
+    async with unit_of_work(maker, read_only=True) as session:
+        seen = await caches.watch.read(session)
+        principal = await caches.keys.principal(session, presented, seen.keys)
+        if idempotency_key is not None:
+            record = await repository.idempotency_record(session, principal.key_id, idempotency_key)
+            if record is None:
+                raise Conflict(
+                    "A request with this Idempotency-Key is still in flight; retry later"
+                )
             if record.request_hash != digest:
                 raise Unprocessable(
                     "This Idempotency-Key was used with a different body", field="Idempotency-Key"
                 )
             ticket = await repository.get(session, record.ticket_id) if record.ticket_id else None
-            if ticket is None:
-                raise NotFound("The ticket this Idempotency-Key created no longer exists")
-            return IntakeResult(ticket, replayed=True)
-        result = await _by_external_id_or_new(
-            session, data, principal, phone_key, routing, calendar, now
-        )
-        session.add(
-            IdempotencyRecord(
-                api_key_id=principal.key_id,
-                key=idempotency_key,
-                request_hash=digest,
-                ticket_id=result.ticket.id,
-                created_at=now,
-            )
-        )
-        return result
-
-
-async def _by_external_id_or_new(
-    session: AsyncSession,
-    data: TicketCreate,
-    principal: Principal,
-    phone_key: bytes,
-    routing: RoutingCache,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> IntakeResult:
-    if data.external_id is not None:
-        await _serialise_external_id(session, data.external_id)
-        existing = await repository.by_external_id(session, data.external_id)
-        if existing is not None:
-            return IntakeResult(existing, replayed=True)
-    ticket = await service.create_ticket(
-        session,
-        data,
-        principal,
-        phone_key=phone_key,
-        routing=routing,
-        calendar=calendar,
-        now=now,
-    )
-    return IntakeResult(ticket, replayed=False)
+        else:
+            assert data.external_id is not None
+            ticket = await repository.by_external_id(session, data.external_id)
+        if ticket is None:
+            raise NotFound("The ticket this request created no longer exists")
+        return IntakeResult(ticket, replayed=True, principal=principal)

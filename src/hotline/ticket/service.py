@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
 from hotline.auth.service import Principal
-from hotline.change import pipeline
 from hotline.errors import Forbidden, NotFound, Unprocessable
 from hotline.kit.clock import county_zone
 from hotline.routing import service as routing_service
 from hotline.routing.coords import to_wgs84
-from hotline.routing.state import RoutingCache
+from hotline.routing.state import RoutingState
 from hotline.sla import deadlines
 from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import events, repository
-from hotline.ticket.models import Ticket
+from hotline.ticket.catalogue import Known
+from hotline.ticket.models import Ticket, TicketEvent
 from hotline.ticket.schemas import Kind, Status, TicketCreate
 from hotline.ticket.visibility import can_read
 
@@ -34,23 +35,32 @@ def ticket_number(ticket_id: int, created_at: datetime) -> str:
     return f"{created_at.astimezone(county_zone()):%Y%m%d}{ticket_id:06d}"
 
 
-async def create_ticket(
+@dataclass
+class Made:
+    """A ticket made in memory, with its first events and the place repeats are looked for."""
+
+    ticket: Ticket
+    events: list[TicketEvent]
+    neighbourhood: tuple[str, ...]
+
+
+async def make_ticket(
     session: AsyncSession,
     data: TicketCreate,
     principal: Principal,
     *,
+    category: Known | None,
+    state: RoutingState,
     phone_key: bytes,
-    routing: RoutingCache,
     calendar: WorkCalendar,
     now: datetime,
-) -> Ticket:
-    """Store a new ticket, route it at once, and write its ``created`` (and, when routing
-    decided, ``dispatched``) events in the caller's transaction; the unit of work numbers it
-    and wakes its grid at commit (hotline.change).
+) -> Made:
+    """A new ticket, routed at once, its clocks started, with its ``created`` (and, when
+    routing decided, ``dispatched``) events: nothing written yet (ticket.intake writes it).
+    Reads nothing either when the unit of work has its policies (sla.deadlines.use).
 
     Raises Unprocessable (naming the field) for an unknown category.
     """
-    category = await repository.category(session, data.category)
     if category is None or not category.active:
         raise Unprocessable(
             f"Unknown category {data.category!r}; see GET /v1/categories", field="category"
@@ -63,20 +73,13 @@ async def create_ticket(
     lat = lon = None
     if loc.lat is not None and loc.lon is not None:
         lat, lon = to_wgs84(loc.lat, loc.lon, loc.crs.value)
-    routed = await routing_service.route(
-        session,
-        routing,
+    routed = routing_service.route(
+        state,
         category=data.category,
         line=data.line.value,
         where=routing_service.Where(loc.grid_code, lat, lon, loc.address),
     )
     decision, assignee = routed.decision, routed.assignee
-    phone_digest = phone_hash(caller.phone, phone_key) if caller.phone else None
-    repeat_of = None
-    if phone_digest is not None and routed.neighbourhood:
-        repeat_of = await repository.open_repeat(
-            session, phone_digest, data.category, routed.neighbourhood
-        )
     route = {
         "method": decision.method,
         "unit_code": decision.unit_code,
@@ -98,9 +101,9 @@ async def create_ticket(
         content=data.content,
         caller_name=caller.name,
         caller_phone=caller.phone,
-        caller_phone_hash=phone_digest,
-        possible_repeat_of_id=repeat_of,
+        caller_phone_hash=phone_hash(caller.phone, phone_key) if caller.phone else None,
         caller_confidential=confidential,
+        extra_callers=[],
         location=loc.model_dump(mode="json", exclude_none=True),
         lat=lat,
         lon=lon,
@@ -117,38 +120,46 @@ async def create_ticket(
         created_at=now,
         updated_at=now,
         version=1,
-        change_seq=0,
     )
-    # The clocks start before the INSERT, so the row is written whole in one statement.
+    _defaults(ticket)
     if dispatched:
         await deadlines.on_dispatch(session, ticket, calendar, now)
     else:
         await deadlines.on_triage(session, ticket, calendar, now)
-    session.add(ticket)
-    await session.flush()
-    ticket.number = ticket_number(ticket.id, now)
-    pipeline.touch(session, ticket)
-    events.record(
-        session,
-        ticket,
-        "created",
-        actor=principal,
-        at=now,
-        from_status=None,
-        to_status=Status.triage.value,
-        details={"kind": ticket.kind, "category": ticket.category_code, "line": ticket.line},
-    )
-    if dispatched:
-        events.record(
-            session,
+    made = [
+        events.new(
             ticket,
-            "dispatched",
-            actor=None,
+            "created",
+            actor=principal,
             at=now,
-            from_status=Status.triage.value,
-            details={k: route[k] for k in ("method", "unit_code", "grid_code", "assignee_id")},
+            from_status=None,
+            to_status=Status.triage.value,
+            details={"kind": ticket.kind, "category": ticket.category_code, "line": ticket.line},
         )
-    return ticket
+    ]
+    if dispatched:
+        made.append(
+            events.new(
+                ticket,
+                "dispatched",
+                actor=None,
+                at=now,
+                from_status=Status.triage.value,
+                details={k: route[k] for k in ("method", "unit_code", "grid_code", "assignee_id")},
+            )
+        )
+    return Made(ticket, made, routed.neighbourhood)
+
+
+def _defaults(ticket: Ticket) -> None:
+    """The columns' defaults, which the ORM would apply only when flushing: the ticket is
+    written by one Core INSERT and answered from memory."""
+    for column in Ticket.__table__.columns:
+        default = column.default
+        if getattr(ticket, column.key) is None and default is not None and default.is_scalar:
+            setattr(ticket, column.key, default.arg)
+        elif getattr(ticket, column.key) is None and default is not None and default.is_callable:
+            setattr(ticket, column.key, default.arg(None))
 
 
 async def readable_ticket(session: AsyncSession, ticket_id: int, principal: Principal) -> Ticket:

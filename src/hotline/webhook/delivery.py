@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import local_iso, utcnow
 from hotline.kit.failures import FailureLog
@@ -119,6 +120,7 @@ async def _settle(session: AsyncSession, claimed: Claimed, outcome: Outcome, now
             f"last: {outcome.status_code or ''} {outcome.error or ''}".strip()
         )
         webhook.updated_at = now
+        await config_state.bump(session, "webhooks")
 
 
 async def deliver_due(

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import select
 
 from hotline.auth.dependencies import Admin
-from hotline.db.session import ReadSession, Session, unit_of_work
-from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
+from hotline.db.session import ReadSession, Session
+from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import utcnow
-from hotline.webhook import delivery, outbox, signing
+from hotline.webhook import repository, service
 from hotline.webhook.models import Delivery, Webhook
 from hotline.webhook.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
 
@@ -49,13 +48,6 @@ def _delivery(d: Delivery) -> DeliveryRead:
     )
 
 
-async def _get(session: ReadSession | Session, webhook_id: int) -> Webhook:
-    webhook = await session.get(Webhook, webhook_id)
-    if webhook is None:
-        raise NotFound(f"No webhook {webhook_id}")
-    return webhook
-
-
 @router.post(
     "",
     response_model=WebhookRead,
@@ -66,32 +58,19 @@ async def _get(session: ReadSession | Session, webhook_id: int) -> Webhook:
 async def create(data: WebhookCreate, session: Session, principal: Admin) -> WebhookRead:
     """Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
     `webhook-signature`: HMAC-SHA256 with the secret), retried with backoff for a day."""
-    now = utcnow()
-    secret = signing.new_secret()
-    webhook = Webhook(
-        url=str(data.url),
-        event_types=data.event_types,
-        secret=secret,
-        description=data.description,
-        active=True,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(webhook)
-    await session.flush()
-    return _read(webhook, secret)
+    return _read(*await service.create(session, data, now=utcnow()))
 
 
 @router.get("", response_model=list[WebhookRead], summary="Subscriptions", responses=PROBLEMS)
 async def list_(session: ReadSession, principal: Admin) -> list[WebhookRead]:
-    return [_read(w) for w in await session.scalars(select(Webhook).order_by(Webhook.id))]
+    return [_read(w) for w in await repository.webhooks(session)]
 
 
 @router.get(
     "/{webhook_id}", response_model=WebhookRead, summary="One subscription", responses=PROBLEMS
 )
 async def read(webhook_id: int, session: ReadSession, principal: Admin) -> WebhookRead:
-    return _read(await _get(session, webhook_id))
+    return _read(await service.get(session, webhook_id))
 
 
 @router.patch(
@@ -100,15 +79,7 @@ async def read(webhook_id: int, session: ReadSession, principal: Admin) -> Webho
 async def update(
     webhook_id: int, data: WebhookUpdate, session: Session, principal: Admin
 ) -> WebhookRead:
-    webhook = await _get(session, webhook_id)
-    changes = data.model_dump(exclude_unset=True, mode="json")
-    for name, value in changes.items():
-        setattr(webhook, name, value)
-    if changes.get("active"):
-        webhook.disabled_reason = None
-        webhook.failing_since = None
-    webhook.updated_at = utcnow()
-    return _read(webhook)
+    return _read(await service.update(session, webhook_id, data, now=utcnow()))
 
 
 @router.delete(
@@ -118,10 +89,7 @@ async def update(
     responses=PROBLEMS,
 )
 async def delete(webhook_id: int, session: Session, principal: Admin) -> Response:
-    webhook = await _get(session, webhook_id)
-    for d in await session.scalars(select(Delivery).where(Delivery.webhook_id == webhook_id)):
-        await session.delete(d)
-    await session.delete(webhook)
+    await service.drop(session, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -132,30 +100,14 @@ async def delete(webhook_id: int, session: Session, principal: Admin) -> Respons
     responses=PROBLEMS,
 )
 async def ping(webhook_id: int, request: Request, principal: Admin) -> DeliveryRead:
-    maker = request.app.state.sessionmaker
-    now = utcnow()
-    async with unit_of_work(maker) as session:
-        webhook = await _get(session, webhook_id)
-        if not webhook.active:
-            raise Conflict(f"Webhook {webhook_id} is disabled: {webhook.disabled_reason}")
-        queued = outbox.add(
-            session,
-            webhook.id,
-            "webhook.ping",
-            outbox.message("webhook.ping", {"webhook_id": webhook.id}, now),
-            now,
-        )
-        await session.flush()
-        delivery_id = queued.id
-    await delivery.deliver_due(
-        maker,
+    sent = await service.ping(
+        request.app.state.sessionmaker,
         request.app.state.http,
-        now=now,
-        only=delivery_id,
+        webhook_id,
+        now=utcnow(),
         answer_within=request.app.state.settings.webhooks.timeout,
     )
-    async with unit_of_work(maker, read_only=True) as session:
-        return _delivery(await session.get_one(Delivery, delivery_id))
+    return _delivery(sent)
 
 
 @router.get(
@@ -173,12 +125,8 @@ async def deliveries(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryRead]:
-    await _get(session, webhook_id)
-    query = select(Delivery).where(Delivery.webhook_id == webhook_id)
-    if status_:
-        query = query.where(Delivery.status == status_)
-    rows = await session.scalars(query.order_by(Delivery.id.desc()).limit(limit))
-    return [_delivery(d) for d in rows]
+    await service.get(session, webhook_id)
+    return [_delivery(d) for d in await repository.deliveries(session, webhook_id, status_, limit)]
 
 
 @router.post(
@@ -190,14 +138,4 @@ async def deliveries(
 async def retry(
     webhook_id: int, delivery_id: int, session: Session, principal: Admin
 ) -> DeliveryRead:
-    found = await session.get(Delivery, delivery_id, with_for_update=True)
-    if found is None or found.webhook_id != webhook_id:
-        raise NotFound(f"No delivery {delivery_id} of webhook {webhook_id}")
-    if found.status == "delivered":
-        raise Conflict("Already delivered")
-    now = utcnow()
-    found.status = "pending"
-    found.next_attempt_at = now
-    # A retried dead letter gets a new day of attempts.
-    found.created_at = now
-    return _delivery(found)
+    return _delivery(await service.retry(session, webhook_id, delivery_id, now=utcnow()))

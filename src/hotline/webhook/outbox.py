@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.kit.clock import local_iso, utcnow
 from hotline.ticket.models import Ticket
-from hotline.webhook.models import Delivery, Webhook
+from hotline.webhook import repository
+from hotline.webhook.models import Delivery
 
 # ticket event action → webhook event type
 TYPES = {
@@ -66,13 +66,35 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+# session.info key: the active subscriptions, as the unit of work uses them.
+_SUBSCRIBERS = "hotline.webhooks"
+
+
+def use(session: AsyncSession, subscribers: list[tuple[int, set[str]]]) -> None:
+    """Let this unit of work use subscriptions already read (``Subscribers``)."""
+    session.info[_SUBSCRIBERS] = subscribers
+
+
 async def _subscribers(session: AsyncSession) -> list[tuple[int, set[str]]]:
-    cache = session.info.get("hotline.webhooks")
-    if cache is None:
-        rows = await session.execute(select(Webhook.id, Webhook.event_types).where(Webhook.active))
-        cache = [(wid, set(types)) for wid, types in rows]
-        session.info["hotline.webhooks"] = cache
-    return cache
+    found: list[tuple[int, set[str]]] | None = session.info.get(_SUBSCRIBERS)
+    if found is None:
+        found = session.info[_SUBSCRIBERS] = await repository.subscribers(session)
+    return found
+
+
+class Subscribers:
+    """The active subscriptions of this process, read again when the ``webhooks`` generation
+    moves (db.config_state)."""
+
+    def __init__(self) -> None:
+        self._generation: int | None = None
+        self._rows: list[tuple[int, set[str]]] = []
+
+    async def current(self, session: AsyncSession, generation: int) -> list[tuple[int, set[str]]]:
+        if generation != self._generation:
+            self._rows = await repository.subscribers(session)
+            self._generation = generation
+        return self._rows
 
 
 def message(event_type: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:

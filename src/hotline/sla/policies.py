@@ -1,0 +1,105 @@
+"""Time-limit policies: adding and changing them (admin), and the active ones as each process
+keeps them between changes (bumping the ``policies`` generation, db.config_state)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.db import config_state
+from hotline.errors import NotFound, Unprocessable
+from hotline.sla import policy
+from hotline.sla.models import Policy
+from hotline.sla.policy import LEVELS
+from hotline.sla.schemas import PolicyCreate, PolicyUpdate
+
+
+async def all_policies(session: AsyncSession) -> Sequence[Policy]:
+    return (await session.scalars(select(Policy).order_by(Policy.clock, Policy.id))).all()
+
+
+async def active_rules(session: AsyncSession) -> list[policy.Rule]:
+    rows = await session.scalars(select(Policy).where(Policy.active))
+    return [
+        policy.Rule(
+            r.id,
+            r.clock,
+            policy.Limit(r.amount, policy.Unit(r.unit)),
+            r.urgency,
+            r.kind,
+            r.line,
+            r.category_code,
+            r.level,
+        )
+        for r in rows
+    ]
+
+
+def _check_level(clock: str, level: str | None) -> None:
+    if level is None:
+        return
+    levels = LEVELS.get(clock)
+    if levels is None:
+        raise Unprocessable(
+            "level applies to the report_in and escalation clocks only", field="level"
+        )
+    if level not in levels:
+        raise Unprocessable(f"level of {clock} is one of {', '.join(levels)}", field="level")
+
+
+async def create(
+    session: AsyncSession, data: PolicyCreate, *, category_known: bool, now: datetime
+) -> Policy:
+    """A new policy; it applies to clocks that start after it. 422 names a bad field."""
+    if data.category and not category_known:
+        raise Unprocessable(f"Unknown category {data.category}", field="category")
+    _check_level(data.clock.value, data.level)
+    row = Policy(
+        clock=data.clock.value,
+        amount=data.amount,
+        unit=data.unit.value,
+        urgency=data.urgency,
+        kind=data.kind,
+        line=data.line,
+        category_code=data.category,
+        level=data.level,
+        note=data.note,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await config_state.bump(session, "policies")
+    return row
+
+
+async def update(
+    session: AsyncSession, policy_id: int, data: PolicyUpdate, *, now: datetime
+) -> Policy:
+    row = await session.get(Policy, policy_id)
+    if row is None:
+        raise NotFound(f"No policy {policy_id}")
+    for name, value in data.model_dump(exclude_unset=True, mode="json").items():
+        setattr(row, name, value)
+    row.updated_at = now
+    await session.flush()
+    await config_state.bump(session, "policies")
+    return row
+
+
+class Policies:
+    """The active policies of this process, read again when their generation moves."""
+
+    def __init__(self) -> None:
+        self._generation: int | None = None
+        self._rules: list[policy.Rule] = []
+
+    async def current(self, session: AsyncSession, generation: int) -> list[policy.Rule]:
+        if generation != self._generation:
+            self._rules = await active_rules(session)
+            self._generation = generation
+        return self._rules

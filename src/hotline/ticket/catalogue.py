@@ -1,0 +1,31 @@
+"""The category catalogue as each process keeps it, read again when the ``categories``
+generation moves (db.config_state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.ticket.models import Category
+
+
+@dataclass(frozen=True)
+class Known:
+    code: str
+    name: str
+    active: bool
+
+
+class Categories:
+    def __init__(self) -> None:
+        self._generation: int | None = None
+        self._known: dict[str, Known] = {}
+
+    async def get(self, session: AsyncSession, code: str, generation: int) -> Known | None:
+        if generation != self._generation:
+            rows = await session.scalars(select(Category))
+            self._known = {c.code: Known(c.code, c.name, c.active) for c in rows}
+            self._generation = generation
+        return self._known.get(code)

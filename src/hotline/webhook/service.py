@@ -1,0 +1,108 @@
+"""Subscriptions: create, change, drop, and retry a delivery. Every change of a subscription
+bumps the ``webhooks`` generation, so every process's outbox sees it at once (db.config_state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.db import config_state
+from hotline.db.session import unit_of_work
+from hotline.errors import Conflict, NotFound
+from hotline.webhook import delivery, outbox, repository, signing
+from hotline.webhook.models import Delivery, Webhook
+from hotline.webhook.schemas import WebhookCreate, WebhookUpdate
+
+
+async def get(session: AsyncSession, webhook_id: int) -> Webhook:
+    webhook = await repository.webhook(session, webhook_id)
+    if webhook is None:
+        raise NotFound(f"No webhook {webhook_id}")
+    return webhook
+
+
+async def create(
+    session: AsyncSession, data: WebhookCreate, *, now: datetime
+) -> tuple[Webhook, str]:
+    """The subscription and its secret (shown once)."""
+    secret = signing.new_secret()
+    webhook = Webhook(
+        url=str(data.url),
+        event_types=data.event_types,
+        secret=secret,
+        description=data.description,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(webhook)
+    await session.flush()
+    await config_state.bump(session, "webhooks")
+    return webhook, secret
+
+
+async def update(
+    session: AsyncSession, webhook_id: int, data: WebhookUpdate, *, now: datetime
+) -> Webhook:
+    webhook = await get(session, webhook_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
+    for name, value in changes.items():
+        setattr(webhook, name, value)
+    if changes.get("active"):
+        webhook.disabled_reason = None
+        webhook.failing_since = None
+    webhook.updated_at = now
+    await config_state.bump(session, "webhooks")
+    return webhook
+
+
+async def drop(session: AsyncSession, webhook_id: int) -> None:
+    """Unsubscribe; pending deliveries are dropped with it."""
+    await repository.drop(session, await get(session, webhook_id))
+    await config_state.bump(session, "webhooks")
+
+
+async def retry(
+    session: AsyncSession, webhook_id: int, delivery_id: int, *, now: datetime
+) -> Delivery:
+    """Send a delivery again now, a dead one too (with a new day of attempts)."""
+    found = await repository.delivery_of(session, webhook_id, delivery_id, lock=True)
+    if found is None:
+        raise NotFound(f"No delivery {delivery_id} of webhook {webhook_id}")
+    if found.status == "delivered":
+        raise Conflict("Already delivered")
+    found.status = "pending"
+    found.next_attempt_at = now
+    found.created_at = now
+    return found
+
+
+async def ping(
+    maker: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    webhook_id: int,
+    *,
+    now: datetime,
+    answer_within: float,
+) -> Delivery:
+    """Queue a ``webhook.ping`` and deliver it at once; the delivery as it went. Its own units
+    of work: the post happens between them, outside any transaction."""
+    async with unit_of_work(maker) as session:
+        webhook = await get(session, webhook_id)
+        if not webhook.active:
+            raise Conflict(f"Webhook {webhook_id} is disabled: {webhook.disabled_reason}")
+        queued = outbox.add(
+            session,
+            webhook.id,
+            "webhook.ping",
+            outbox.message("webhook.ping", {"webhook_id": webhook.id}, now),
+            now,
+        )
+        await session.flush()
+        delivery_id = queued.id
+    await delivery.deliver_due(maker, http, now=now, only=delivery_id, answer_within=answer_within)
+    async with unit_of_work(maker, read_only=True) as session:
+        return await session.get_one(Delivery, delivery_id)
