@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -31,6 +32,7 @@ from hotline.db.session import unit_of_work
 from hotline.demo.loader import load_into
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweeper
+from hotline.sla.calendars import CalendarCache
 
 NOW = datetime(2026, 3, 4, 10, tzinfo=UTC)
 INSERT = """
@@ -85,8 +87,9 @@ async def _prepare(settings: Settings, open_tickets: int, due: int) -> None:
 
 async def _sweep(settings: Settings) -> sweeper.Report:
     engine = create_engine(settings)
+    calendars = CalendarCache(ZoneInfo("Asia/Shanghai"), None)
     try:
-        return await sweeper.sweep(create_sessionmaker(engine), RoutingCache(), now=NOW)
+        return await sweeper.sweep(create_sessionmaker(engine), RoutingCache(), calendars, now=NOW)
     finally:
         await engine.dispose()
 

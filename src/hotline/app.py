@@ -31,6 +31,7 @@ from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
 from hotline.ticket.catalogue import Categories
 from hotline.webhook import delivery, outbox
+from hotline.workflow import assignments
 
 # Adds or overrides years of the official calendar (see docs/clocks.md).
 CALENDAR_FILE = "calendar.json"
@@ -63,7 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.policies = Policies()
         app.state.subscribers = outbox.Subscribers()
         app.state.calendars = CalendarCache(county_zone(), settings.data_dir / CALENDAR_FILE)
-        await notify.hub.start(settings.database_url, app.state.sessionmaker)
+        await notify.hub.start(
+            settings.database_url, app.state.sessionmaker, assignments.keys_between
+        )
         sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
         throttle.LIMIT = settings.security.bad_key_limit
         # The one outbound HTTP client (webhooks); tests swap in a MockTransport.

@@ -14,6 +14,7 @@ import pytest
 from hotline.change import notify
 from hotline.config import Settings
 from hotline.kit import cursor as cursors
+from hotline.workflow import assignments
 from tests.conftest import Demo
 
 GRID = "210124100002001"
@@ -386,7 +387,9 @@ async def test_sqlite_a_fresh_process_hears_a_change_made_elsewhere(
         cursor = (await poll(client, worker)).json()["cursor"]
         # As in a process that has just started: its watcher has not read the counter yet.
         await notify.hub.stop()
-        await notify.hub.start(settings.database_url, app.state.sessionmaker)
+        await notify.hub.start(
+            settings.database_url, app.state.sessionmaker, assignments.keys_between
+        )
         waiting = asyncio.create_task(poll(client, worker, since=cursor, wait=3))
         deadline = time.monotonic() + 5
         while notify.hub.waiting < 1:
@@ -399,6 +402,41 @@ async def test_sqlite_a_fresh_process_hears_a_change_made_elsewhere(
         assert ids(r) == [moved]
         late.append(round(time.monotonic() - changed, 3))
     assert max(late) < 1, late
+
+
+async def test_sqlite_a_change_elsewhere_wakes_only_the_polls_it_concerns(
+    app: Any, client: httpx.AsyncClient, demo: Demo, settings: Settings, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the change-counter watcher is SQLite's; PostgreSQL uses LISTEN/NOTIFY")
+    from sqlalchemy import event
+
+    moved = await post_ticket(client, demo, other_grid(demo))
+    others = [p for p in demo.people if p["role"] == "worker" and p["unit"] != GRID][:20]
+    cursor = (await poll(client, demo.headers("worker", GRID))).json()["cursor"]
+    mine = asyncio.create_task(poll(client, demo.headers("worker", GRID), since=cursor, wait=5))
+    waiting = [
+        asyncio.create_task(
+            poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=3)
+        )
+        for p in others
+        if p["unit"] != other_grid(demo)
+    ]
+    await until_waiting(len(waiting) + 1)
+    looks = 0
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal looks
+        looks += "FROM summons JOIN ticket" in statement
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        moved_by_another_process(str(settings.data_dir / "hotline.db"), moved, GRID)
+        assert ids(await asyncio.wait_for(mine, 5)) == [moved]
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+    assert [ids(r) for r in await asyncio.gather(*waiting)] == [[]] * len(waiting)
+    assert looks <= 2, f"{looks} looks for one concerned poll"
 
 
 async def test_sqlite_a_change_makes_only_the_polls_it_concerns_look_again(

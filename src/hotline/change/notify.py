@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
+# The keys (grid:…, unit:…, staff:…) the changes numbered in (after, through] concern.
+KeysBetween = Callable[[AsyncSession, int, int], Awaitable[set[str]]]
 CHANNEL = "hotline_changes"
 WATCH_SECONDS = 0.2
 
@@ -62,17 +64,25 @@ class Hub:
                 if not events:
                     del self._waiters[key]
 
-    async def start(self, database_url: str, maker: async_sessionmaker[AsyncSession]) -> None:
+    async def start(
+        self,
+        database_url: str,
+        maker: async_sessionmaker[AsyncSession],
+        keys_between: KeysBetween | None = None,
+    ) -> None:
         """Hear other processes' changes: LISTEN on PostgreSQL (reconnecting when it drops);
         on SQLite, which has no notifications, watch the change counter a few times a second
-        and wake every waiter when it moves (they look again and wait on if it was not them).
+        and, when it moves, wake the waiters of the keys those changes concern
+        (``keys_between``, which reads them from the changed rows; without it, every waiter).
         The watch's baseline is read here, before any poll of this process can look, so the
         first wait of a fresh process misses nothing."""
+        # Numbers below the baseline read here never matter again (a database of its own).
+        self._local.clear()
         url = make_url(database_url)
         if url.get_backend_name() == "postgresql":
             task = self._listen(url.set(drivername="postgresql"))
         else:
-            task = self._watch(maker, await self._counter(maker))
+            task = self._watch(maker, await self._counter(maker), keys_between)
             self.hearing.set()
         self._tasks.append(asyncio.create_task(task))
 
@@ -100,7 +110,14 @@ class Hub:
             log.debug("change counter unreadable: %s", exc)
             return None
 
-    async def _watch(self, maker: async_sessionmaker[AsyncSession], seen: int | None) -> None:
+    async def _watch(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        seen: int | None,
+        keys_between: KeysBetween | None,
+    ) -> None:
+        from hotline.db.session import unit_of_work
+
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             if not self._waiters:
@@ -109,7 +126,14 @@ class Hub:
             if value is None:
                 continue
             if seen is not None and value != seen and not self._all_local(seen, value):
-                self.publish(list(self._waiters))
+                keys: Iterable[str] = list(self._waiters)
+                if keys_between is not None and value - seen <= 1_000:
+                    try:
+                        async with unit_of_work(maker, read_only=True) as session:
+                            keys = await keys_between(session, seen, value)
+                    except Exception as exc:  # unreadable now: wake all, they look for themselves
+                        log.debug("changed keys unreadable: %s", exc)
+                self.publish(keys)
             seen = value
 
     def mark_local(self, numbers: Iterable[int]) -> None:

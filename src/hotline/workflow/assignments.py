@@ -164,6 +164,28 @@ async def _departures(
     ]
 
 
+async def keys_between(session: AsyncSession, after: int, through: int) -> set[str]:
+    """Whom the changes numbered in (after, through] concern: the tickets' scopes, the
+    summons' people and departments, the scopes tickets left (change.notify's SQLite watch)."""
+    keys: set[str] = set()
+    for row in await session.scalars(
+        select(Ticket).where(Ticket.change_seq > after, Ticket.change_seq <= through)
+    ):
+        keys |= row.change_keys()
+    for one in await session.scalars(
+        select(Summons).where(Summons.change_seq > after, Summons.change_seq <= through)
+    ):
+        keys |= one.change_keys()
+    keys.update(
+        await session.scalars(
+            select(Departure.key).where(
+                Departure.change_seq > after, Departure.change_seq <= through
+            )
+        )
+    )
+    return keys
+
+
 def _etag(items: list[Assignment], cursor: int, since: int | None) -> str:
     if since is not None:
         return f'W/"s{since}-{cursor}-{len(items)}"'
