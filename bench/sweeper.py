@@ -30,8 +30,8 @@ from hotline.db import migrate
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.db.session import unit_of_work
 from hotline.demo.loader import load_into
+from hotline.jobs import sweep as sweeper
 from hotline.routing.state import RoutingCache
-from hotline.sla import sweeper
 from hotline.sla.calendars import CalendarCache
 
 NOW = datetime(2026, 3, 4, 10, tzinfo=UTC)

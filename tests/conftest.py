@@ -172,16 +172,6 @@ def postgres_demo(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -
     return DemoTemplate(keys_file, rows=rows)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle() -> Iterator[None]:
-    """Bad-key counts are per process: one test's failures must not refuse the next test."""
-    from hotline.auth import throttle
-
-    throttle._failures.clear()
-    yield
-    throttle._failures.clear()
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -301,29 +291,22 @@ async def demo(app: Any, settings: Settings) -> Demo:
 
 
 class Clock:
-    """The wall clock of the endpoints, set by hand (drills: DESIGN.md §6)."""
+    """The app's clock (``app.state.clock``), set by hand for drills (DESIGN.md §6)."""
 
-    MODULES = (
-        "hotline.ticket.endpoints",
-        "hotline.workflow.endpoints",
-        "hotline.escalation.endpoints",
-        "hotline.metrics.endpoints",
-    )
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, app: Any) -> None:
         from datetime import UTC, datetime
 
-        self.now = datetime(2026, 6, 1, tzinfo=UTC)
-        for module in self.MODULES:
-            monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
+        self._clock = app.state.clock
+        self._clock.set(datetime(2026, 6, 1, tzinfo=UTC))
+
+    @property
+    def now(self) -> Any:
+        return self._clock.now()
 
     def set(self, iso: str) -> Any:
-        from datetime import datetime
-
-        self.now = datetime.fromisoformat(iso)
-        return self.now
+        return self._clock.set(iso)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+def clock(app: Any) -> Clock:
+    return Clock(app)

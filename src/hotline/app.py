@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,23 +12,24 @@ from fastapi.openapi.utils import get_openapi
 
 import hotline
 from hotline.api import router
-from hotline.auth import throttle
 from hotline.auth.service import Keys
+from hotline.auth.throttle import Throttle
 from hotline.change import notify
 from hotline.config import Settings, get_settings
 from hotline.db import config_state
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.errors import PROBLEM_JSON, install_handlers
+from hotline.jobs import serve as serve_jobs
 from hotline.kit.bodylimit import BodyLimitMiddleware
-from hotline.kit.clock import county_zone
+from hotline.kit.clock import Clock, county_zone
 from hotline.ops import access_log
 from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.routing.state import RoutingCache
-from hotline.sla import sweep_rules, sweeper
+from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
 from hotline.ticket.catalogue import Categories
-from hotline.webhook import delivery, outbox
+from hotline.webhook import outbox
 from hotline.workflow import assignments
 
 # Adds or overrides years of the official calendar (see docs/clocks.md).
@@ -55,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # Settings the sessions' work needs (sla.deadlines), through the sessionmaker.
+        app.state.sessionmaker.configure(
+            info={deadlines.REMIND_SHARE: settings.sweeper.remind_share}
+        )
         app.state.phone_key = settings.phone_hash_key()
         # The process's caches, each checked against the configuration generation.
         app.state.config = config_state.Watch()
@@ -67,45 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await notify.hub.start(
             settings.database_url, app.state.sessionmaker, assignments.keys_between
         )
-        sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
-        throttle.LIMIT = settings.security.bad_key_limit
+        app.state.throttle = Throttle(settings.security.bad_key_limit)
+        app.state.clock = Clock()
         # The one outbound HTTP client (webhooks); tests swap in a MockTransport.
         app.state.http = httpx.AsyncClient(follow_redirects=False)
-        loops = []
-        if settings.sweeper.enabled:
-            loops.append(
-                asyncio.create_task(
-                    sweeper.loop(
-                        engine,
-                        app.state.sessionmaker,
-                        app.state.routing,
-                        app.state.calendars,
-                        interval=settings.sweeper.interval,
-                        share=settings.sweeper.remind_share,
-                        hotspot_interval=settings.sweeper.hotspot_interval,
-                    )
-                )
-            )
-        if settings.webhooks.enabled:
-            loops.append(
-                asyncio.create_task(
-                    delivery.loop(
-                        app.state.sessionmaker,
-                        app.state.http,
-                        interval=settings.webhooks.interval,
-                        answer_within=settings.webhooks.timeout,
-                        lease=settings.webhooks.lease,
-                    )
-                )
-            )
+        jobs = app.state.jobs = serve_jobs.start(app.state, settings)
         try:
             yield
         finally:
-            for task in loops:
-                task.cancel()
-            for task in loops:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await jobs.stop()
             await app.state.http.aclose()
             await notify.hub.stop()
             await engine.dispose()

@@ -197,9 +197,9 @@ SATISFIED = {"reached": True, "resolution": "resolved", "satisfaction": "satisfi
 
 class TestRefresher:
     async def test_the_sweepers_loop_builds_then_refreshes_it(self, app: Any) -> None:
-        from hotline.sla import sweeper
+        from hotline.jobs import serve
 
-        await sweeper._refresh_metrics(app.state.sessionmaker)
+        await serve._refresh(app.state)
         async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
             assert (await rollup.state(session)).built
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.sla import sweeper
+from hotline.jobs import sweep as sweeper
 from tests.conftest import Clock, Demo
 
 ROAD = {

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from hotline.sla import sweeper
+from hotline.jobs import sweep as sweeper
 from tests.conftest import Clock, Demo
 
 GRID = "210124100002001"

@@ -415,9 +415,10 @@ async def test_sqlite_a_change_elsewhere_wakes_only_the_polls_it_concerns(
     others = [p for p in demo.people if p["role"] == "worker" and p["unit"] != GRID][:20]
     cursor = (await poll(client, demo.headers("worker", GRID))).json()["cursor"]
     mine = asyncio.create_task(poll(client, demo.headers("worker", GRID), since=cursor, wait=5))
+    # They outwait the test's window: a poll whose wait runs out looks once more.
     waiting = [
         asyncio.create_task(
-            poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=3)
+            poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=6)
         )
         for p in others
         if p["unit"] != other_grid(demo)

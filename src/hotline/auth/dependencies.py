@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hotline.auth import throttle
 from hotline.auth.roles import CENTRE, FIELD, Role
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
@@ -29,7 +28,7 @@ async def presented_key(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send an API key as `Authorization: Bearer <key>`")
     address = client_address(request)
-    wait = throttle.blocked(address)
+    wait = request.app.state.throttle.blocked(address)
     if wait is not None:
         raise TooManyRequests(
             f"Too many bad keys from {address}; retry in {wait:.0f} s", retry_after=round(wait) + 1
@@ -50,7 +49,7 @@ async def current_principal(request: Request, presented: PresentedKey) -> Princi
             seen = await state.config.read(session)
             return await state.keys.principal(session, presented, seen.keys)
     except Unauthenticated:
-        throttle.failed(client_address(request))
+        state.throttle.failed(client_address(request))
         raise
 
 

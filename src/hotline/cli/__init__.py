@@ -214,16 +214,20 @@ def sweep(
 async def _sweep(settings: Settings, at: Any) -> Any:
     from hotline.app import CALENDAR_FILE
     from hotline.db.engine import create_engine, create_sessionmaker
+    from hotline.jobs import sweep as sweeper
     from hotline.kit.clock import county_zone
     from hotline.routing.state import RoutingCache
-    from hotline.sla import sweep_rules, sweeper
+    from hotline.sla import deadlines
     from hotline.sla.calendars import CalendarCache
 
-    sweep_rules.REMIND_SHARE[0] = settings.sweeper.remind_share
     calendars = CalendarCache(county_zone(), settings.data_dir / CALENDAR_FILE)
     engine = create_engine(settings)
     try:
-        return await sweeper.sweep(create_sessionmaker(engine), RoutingCache(), calendars, now=at)
+        maker = create_sessionmaker(engine)
+        maker.configure(info={deadlines.REMIND_SHARE: settings.sweeper.remind_share})
+        return await sweeper.sweep(
+            maker, RoutingCache(), calendars, now=at, share=settings.sweeper.remind_share
+        )
     finally:
         await engine.dispose()
 

@@ -14,7 +14,7 @@ from hotline.errors import Conflict, Forbidden, Unauthenticated, responses
 from hotline.escalation import rulings
 from hotline.escalation.schemas import DisputedTicket, EscalateIn, RulingIn, SuperviseIn
 from hotline.escalation.service import Ladder, escalate
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import present
 from hotline.workflow import actors, common
@@ -36,6 +36,7 @@ async def arbitration(
     request: Request,
     session: ReadSession,
     principal: GroupReader,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DisputedTicket]:
     """Each with its history: who returned it and why, transfers, reworks, escalations."""
@@ -48,7 +49,7 @@ async def arbitration(
         principal,
         request.url.path,
         [e.ticket for e in entries],
-        now=utcnow(),
+        now=now,
     )
     return entries
 
@@ -78,7 +79,7 @@ async def _escalate(act: Act, ticket: Ticket, data: EscalateIn) -> Ticket:
     )
     if climbed is None:
         raise Conflict("The ticket is at the top of its ladder", state=ticket.status)
-    common.finish(ticket, now=act.now)
+    common.finish(act.session, ticket, now=act.now)
     return ticket
 
 

@@ -15,7 +15,7 @@ from hotline.db.session import ReadSession, Session
 from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.hotspot import service
 from hotline.hotspot.models import Cluster
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.ticket.schemas import Code, LocalTime
 
 router = APIRouter(prefix="/v1/clusters", tags=["hot spots"])
@@ -111,8 +111,8 @@ async def list_clusters(
     responses=PROBLEMS,
     summary="Run the detector now (the sweeper also runs it)",
 )
-async def detect(session: Session, principal: Handler) -> DetectionOut:
-    result = await service.detect(session, now=utcnow())
+async def detect(session: Session, principal: Handler, now: Now) -> DetectionOut:
+    result = await service.detect(session, now=now)
     return DetectionOut(found=result.found, created=result.created, updated=result.updated)
 
 
@@ -129,11 +129,14 @@ async def get_rule(session: ReadSession, principal: Reader) -> RuleIO:
 
 @router.put("/rule", response_model=RuleIO, responses=PROBLEMS, summary="Change the rule (admin)")
 async def put_rule(
-    data: RuleIO, session: Session, principal: Annotated[Principal, Depends(require(Role.admin))]
+    data: RuleIO,
+    session: Session,
+    principal: Annotated[Principal, Depends(require(Role.admin))],
+    now: Now,
 ) -> RuleIO:
     r = await service.rule(session)
     r.min_size, r.window_days, r.threshold = data.min_size, data.window_days, data.threshold
-    r.updated_at = utcnow()
+    r.updated_at = now
     return data
 
 
@@ -144,7 +147,7 @@ async def put_rule(
     summary="Give a hot spot a lead unit and a handling standard (处置规范)",
 )
 async def assign(
-    cluster_id: int, data: AssignIn, session: Session, principal: Handler
+    cluster_id: int, data: AssignIn, session: Session, principal: Handler, now: Now
 ) -> ClusterRead:
     found = await service.assign(
         session,
@@ -152,7 +155,7 @@ async def assign(
         lead_unit=data.lead_unit,
         standard=data.standard,
         add_rule=data.add_rule,
-        now=utcnow(),
+        now=now,
     )
     return _read(found, (await service.members(session, [found.id])).get(found.id, []))
 
@@ -163,6 +166,6 @@ async def assign(
     responses=PROBLEMS,
     summary="Close a hot spot",
 )
-async def close(cluster_id: int, session: Session, principal: Handler) -> ClusterRead:
-    found = await service.close(session, await service.get(session, cluster_id), now=utcnow())
+async def close(cluster_id: int, session: Session, principal: Handler, now: Now) -> ClusterRead:
+    found = await service.close(session, await service.get(session, cluster_id), now=now)
     return _read(found, (await service.members(session, [found.id])).get(found.id, []))

@@ -14,7 +14,7 @@ from hotline.auth.roles import CENTRE, Role
 from hotline.auth.service import Principal
 from hotline.db.session import SnapshotSession
 from hotline.errors import Forbidden, Unauthenticated, Unprocessable, responses
-from hotline.kit.clock import county_zone, utcnow
+from hotline.kit.clock import Now, county_zone
 from hotline.metrics import formulas, service
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
@@ -123,8 +123,10 @@ def scope(
     category: Code = None,
     kind: Code = None,
     urgency: Code = None,
+    *,
+    now: Now,
 ) -> service.Scope:
-    today = utcnow().astimezone(county_zone()).date()
+    today = now.astimezone(county_zone()).date()
     last = _day(to, "to") or today
     first = _day(from_, "from") or last.replace(day=1)
     if first > last:
@@ -160,8 +162,8 @@ def _period(s: service.Scope) -> dict[str, date]:
     summary="The headline figures",
     description=FORMULAS,
 )
-async def summary(session: SnapshotSession, principal: Reader, s: Scoped) -> Summary:
-    figures = await service.summary(session, s, utcnow())
+async def summary(session: SnapshotSession, principal: Reader, s: Scoped, now: Now) -> Summary:
+    figures = await service.summary(session, s, now)
     return Summary(period=_period(s), filters=s.filters, **figures)
 
 
@@ -177,13 +179,14 @@ async def breakdown(
     principal: Reader,
     s: Scoped,
     by: By,
+    now: Now,
     sort: Annotated[str, Query(max_length=40, description="A count or rate name")] = "received",
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
 ) -> Breakdown:
-    names = set(formulas.counts(utcnow())) | {r.name for r in formulas.RATES}
+    names = set(formulas.counts(now)) | {r.name for r in formulas.RATES}
     if sort not in names:
         raise Unprocessable(f"sort must be one of {', '.join(sorted(names))}", field="sort")
-    groups = await service.breakdown(session, s, utcnow(), by.value)
+    groups = await service.breakdown(session, s, now, by.value)
 
     def value(g: dict[str, Any]) -> tuple[bool, float]:
         v = g["counts"].get(sort, g["rates"].get(sort, {}).get("value"))
@@ -204,7 +207,11 @@ async def breakdown(
     description=FORMULAS,
 )
 async def timeseries(
-    session: SnapshotSession, principal: Reader, s: Scoped, interval: Interval = Interval.day
+    session: SnapshotSession,
+    principal: Reader,
+    s: Scoped,
+    now: Now,
+    interval: Interval = Interval.day,
 ) -> Series:
-    points = await service.timeseries(session, s, utcnow(), interval.value)
+    points = await service.timeseries(session, s, now, interval.value)
     return Series(interval=interval.value, items=points)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from hotline.auth.service import authenticate
 from hotline.db.session import ReadSession
 from hotline.errors import NotFound
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.open311 import catalogue, params, service, submit
 from hotline.open311.render import Open311Format, Open311Route, document
 from hotline.open311.schemas import (
@@ -129,6 +129,7 @@ async def service_definition(
 async def create_request(
     fmt: Fmt,
     request: Request,
+    now: Now,
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", max_length=255, description="As for POST /v1/tickets"),
@@ -149,7 +150,7 @@ async def create_request(
         api_key,
         idempotency_key=idempotency_key,
         phone_key=request.app.state.phone_key,
-        now=utcnow(),
+        now=now,
     )
     answer = document(fmt, "service_requests", [created])
     if replayed:
@@ -166,6 +167,7 @@ async def create_request(
 async def list_requests(
     fmt: Fmt,
     session: ReadSession,
+    now: Now,
     jurisdiction_id: Jurisdiction = None,
     api_key: ApiKey = None,
     service_request_id: Annotated[str | None, Query(description="Comma list; overrides")] = None,
@@ -188,7 +190,7 @@ async def list_requests(
         updated_after=updated_after,
         page=page,
         page_size=page_size,
-        now=utcnow(),
+        now=now,
     )
     return document(fmt, "service_requests", await service.requests(session, filters))
 

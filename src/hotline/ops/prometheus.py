@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hotline.change import notify
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
-from hotline.sla import sweeper, years
+from hotline.sla import years
 from hotline.ticket.models import Ticket
 
 REGISTRY = CollectorRegistry()
@@ -127,8 +127,10 @@ async def _business(request: Request) -> None:
 async def metrics(request: Request) -> Response:
     await _business(request)
     WAITERS.set(notify.hub.waiting)
-    SWEEPS.set(sweeper.PASSES["count"])
-    SWEEP_SECONDS.set(sweeper.PASSES["seconds"])
-    if sweeper.LAST:
-        SWEEP_LAST.set(sweeper.LAST[0].seconds)
+    swept = request.app.state.jobs.stats.get("sweep")
+    if swept is not None:
+        SWEEPS.set(swept.ticks)
+        SWEEP_SECONDS.set(swept.seconds)
+        if swept.last is not None:
+            SWEEP_LAST.set(swept.last)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,7 @@ from hotline.auth.roles import Role
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.org import catalogue, repository, staff, units
 from hotline.org.models import CatalogueRule, Staff, Unit
 from hotline.org.schemas import (
@@ -105,15 +105,17 @@ async def read_unit(code: str, session: ReadSession, principal: CentreReader) ->
     summary="Create a unit (admin)",
     responses=WRITE,
 )
-async def create_unit(data: UnitCreate, session: Session, principal: Admin) -> UnitRead:
-    return unit_read(await units.create_unit(session, data, now=utcnow()))
+async def create_unit(data: UnitCreate, session: Session, principal: Admin, now: Now) -> UnitRead:
+    return unit_read(await units.create_unit(session, data, now=now))
 
 
 @router.patch(
     "/units/{code}", response_model=UnitRead, summary="Change a unit (admin)", responses=WRITE
 )
-async def update_unit(code: str, data: UnitUpdate, session: Session, principal: Admin) -> UnitRead:
-    return unit_read(await units.update_unit(session, code, data, now=utcnow()))
+async def update_unit(
+    code: str, data: UnitUpdate, session: Session, principal: Admin, now: Now
+) -> UnitRead:
+    return unit_read(await units.update_unit(session, code, data, now=now))
 
 
 @router.post(
@@ -126,12 +128,13 @@ async def import_grids(
     session: Session,
     principal: Admin,
     doc: Annotated[dict[str, Any], Body(description="A GeoJSON FeatureCollection")],
+    now: Now,
 ) -> ImportResult:
     """Upsert the units of a GeoJSON FeatureCollection. Feature properties: `code`, `name`,
     `kind` (county, township, village or grid; default grid), `parent_code`, `aliases`,
     `default_grid`. Every polygon is validated and checked for overlaps; a file with any problem
     is refused whole (422 with `problems`) and nothing of it is stored."""
-    counts = await units.import_county(session, doc, now=utcnow())
+    counts = await units.import_county(session, doc, now=now)
     return ImportResult(features=counts.features, created=counts.created, updated=counts.updated)
 
 
@@ -214,13 +217,13 @@ async def read_grid(code: str, session: ReadSession, principal: AnyRole) -> Grid
     "/grids/{code}", response_model=GridFeature, summary="Change a grid (admin)", responses=WRITE
 )
 async def update_grid(
-    code: str, data: GridUpdate, session: Session, principal: Admin
+    code: str, data: GridUpdate, session: Session, principal: Admin, now: Now
 ) -> GridFeature:
     """A new boundary must be valid and overlap no other grid; routing in every API process
     uses it for the next ticket."""
     await units.grid(session, code)
     unit = await units.update_unit(
-        session, code, UnitUpdate(**data.model_dump(exclude_unset=True)), now=utcnow()
+        session, code, UnitUpdate(**data.model_dump(exclude_unset=True)), now=now
     )
     return grid_feature(unit)
 
@@ -233,10 +236,10 @@ async def update_grid(
     responses=WRITE,
 )
 async def attach_member(
-    code: str, data: MemberAttach, session: Session, principal: Admin
+    code: str, data: MemberAttach, session: Session, principal: Admin, now: Now
 ) -> StaffRead:
     await units.grid(session, code)
-    person = await staff.attach_member(session, code, data.staff_id, now=utcnow())
+    person = await staff.attach_member(session, code, data.staff_id, now=now)
     return await _staff_read(session, person)
 
 
@@ -317,8 +320,10 @@ async def read_staff(staff_id: int, session: ReadSession, principal: CentreReade
     summary="Add a staff member (admin)",
     responses=WRITE,
 )
-async def create_staff(data: StaffCreate, session: Session, principal: Admin) -> StaffRead:
-    return await _staff_read(session, await staff.create_staff(session, data, now=utcnow()))
+async def create_staff(
+    data: StaffCreate, session: Session, principal: Admin, now: Now
+) -> StaffRead:
+    return await _staff_read(session, await staff.create_staff(session, data, now=now))
 
 
 @router.patch(
@@ -328,9 +333,9 @@ async def create_staff(data: StaffCreate, session: Session, principal: Admin) ->
     responses=WRITE,
 )
 async def update_staff(
-    staff_id: int, data: StaffUpdate, session: Session, principal: Admin
+    staff_id: int, data: StaffUpdate, session: Session, principal: Admin, now: Now
 ) -> StaffRead:
-    person = await staff.update_staff(session, staff_id, data, now=utcnow())
+    person = await staff.update_staff(session, staff_id, data, now=now)
     return await _staff_read(session, person)
 
 
@@ -369,11 +374,11 @@ async def list_rules(session: ReadSession, principal: CentreReader) -> list[Rule
     summary="Add a catalogue rule (admin)",
     responses=WRITE,
 )
-async def create_rule(data: RuleCreate, session: Session, principal: Admin) -> RuleRead:
+async def create_rule(data: RuleCreate, session: Session, principal: Admin, now: Now) -> RuleRead:
     """A rule routes tickets matching every field it sets (category, line, area: the ticket lies
     in that unit or below) to `unit_code`. The most specific matching rule wins, then the
     higher priority. Department-duty matters go straight to the department."""
-    return rule_read(await catalogue.create_rule(session, data, now=utcnow()))
+    return rule_read(await catalogue.create_rule(session, data, now=now))
 
 
 @router.patch(
@@ -384,9 +389,9 @@ async def create_rule(data: RuleCreate, session: Session, principal: Admin) -> R
     responses=WRITE,
 )
 async def update_rule(
-    rule_id: int, data: RuleUpdate, session: Session, principal: Admin
+    rule_id: int, data: RuleUpdate, session: Session, principal: Admin, now: Now
 ) -> RuleRead:
-    return rule_read(await catalogue.update_rule(session, rule_id, data, now=utcnow()))
+    return rule_read(await catalogue.update_rule(session, rule_id, data, now=now))
 
 
 @router.delete(

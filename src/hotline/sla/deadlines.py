@@ -79,9 +79,20 @@ async def start(
     return deadline
 
 
-def reschedule(ticket: Ticket) -> None:
+# session.info key: the share of a clock after which a reminder goes out, from the settings
+# (HOTLINE_SWEEPER__REMIND_SHARE) through the app's sessionmaker.
+REMIND_SHARE = "hotline.remind_share"
+
+
+def remind_share(session: AsyncSession) -> float:
+    return float(session.info.get(REMIND_SHARE, sweep_rules.DEFAULT_REMIND_SHARE))
+
+
+def reschedule(session: AsyncSession, ticket: Ticket) -> None:
     """When the sweeper must next look at the ticket, after any change to it."""
-    ticket.next_check_at = sweep_rules.next_check(sweep_rules.clocks_of(ticket))
+    ticket.next_check_at = sweep_rules.next_check(
+        sweep_rules.clocks_of(ticket), remind_share(session)
+    )
 
 
 async def on_dispatch(
@@ -94,7 +105,7 @@ async def on_dispatch(
     ticket.sign_reminded_at = ticket.sign_overdue_at = None
     ticket.reply_due_at = ticket.reply_reminded_at = ticket.reply_overdue_at = None
     ticket.reply_started_at = None
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
 async def on_sign(
@@ -110,7 +121,7 @@ async def on_sign(
     ticket.signed_at = now
     if not (rework and ticket.reply_due_at is not None):
         await start_reply(session, ticket, calendar, now)
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
 async def start_reply(
@@ -130,7 +141,7 @@ async def on_rework(
     await start_reply(session, ticket, calendar, now)
     if ticket.escalation_level:
         await start_rung(session, ticket, calendar, now)
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
 async def on_triage(
@@ -140,7 +151,7 @@ async def on_triage(
     ticket.triage_started_at = now
     ticket.triage_due_at = (await start(session, ticket, Clock.triage, calendar, now)).at
     ticket.triage_reminded_at = ticket.triage_overdue_at = None
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
 async def on_arbitration(
@@ -151,7 +162,7 @@ async def on_arbitration(
     ticket.ruling_due_at = (await start(session, ticket, Clock.ruling, calendar, now)).at
     ticket.ruling_reminded_at = ticket.ruling_overdue_at = None
     ticket.escalation_due_at = None
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
 async def start_rung(
@@ -202,10 +213,10 @@ async def on_reply(
     ticket.escalation_due_at = None
     ticket.callback_due_at = (await start(session, ticket, Clock.callback, calendar, now)).at
     ticket.callback_overdue_at = None
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
-def extend(ticket: Ticket, calendar: WorkCalendar, days: int) -> None:
+def extend(session: AsyncSession, ticket: Ticket, calendar: WorkCalendar, days: int) -> None:
     """An approved extension moves the reply deadline by working days."""
     if ticket.reply_due_at is not None:
         # From the last instant of the old deadline's day, so N days means N more working days.
@@ -213,7 +224,7 @@ def extend(ticket: Ticket, calendar: WorkCalendar, days: int) -> None:
         ticket.reply_due_at = calendar.add_working_days(last_moment, days).at
         ticket.reply_overdue_at = None
     ticket.extension_days += days
-    reschedule(ticket)
+    reschedule(session, ticket)
 
 
 async def extension_cap(session: AsyncSession, ticket: Ticket) -> int:
@@ -295,4 +306,4 @@ async def recompute(
             if at > now and hasattr(Ticket, mark):
                 setattr(ticket, mark, None)
     ticket.calendar_unknown_years = sorted(unknown)
-    reschedule(ticket)
+    reschedule(session, ticket)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request, status
 from hotline.auth.dependencies import Admin, CentreReader
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.sla import policies, years
 from hotline.sla.models import Policy
 from hotline.sla.policy import Clock
@@ -65,10 +65,12 @@ async def list_policies(session: ReadSession, principal: CentreReader) -> list[P
     summary="Add a policy (admin)",
     responses=WRITE,
 )
-async def create_policy(data: PolicyCreate, session: Session, principal: Admin) -> PolicyRead:
+async def create_policy(
+    data: PolicyCreate, session: Session, principal: Admin, now: Now
+) -> PolicyRead:
     category = data.category
     known = category is not None and await ticket_repository.category(session, category) is not None
-    return _read(await policies.create(session, data, category_known=known, now=utcnow()))
+    return _read(await policies.create(session, data, category_known=known, now=now))
 
 
 @router.patch(
@@ -78,9 +80,9 @@ async def create_policy(data: PolicyCreate, session: Session, principal: Admin) 
     responses=WRITE,
 )
 async def update_policy(
-    policy_id: int, data: PolicyUpdate, session: Session, principal: Admin
+    policy_id: int, data: PolicyUpdate, session: Session, principal: Admin, now: Now
 ) -> PolicyRead:
-    return _read(await policies.update(session, policy_id, data, now=utcnow()))
+    return _read(await policies.update(session, policy_id, data, now=now))
 
 
 Year = Annotated[int, Path(ge=1900, le=2200, description="A calendar year, e.g. 2027")]
@@ -112,6 +114,7 @@ async def put_year(
     request: Request,
     session: Session,
     principal: Admin,
+    now: Now,
 ) -> CalendarYearRead:
     """Replaces what the package and the calendar file say of the year, in every API process
     from its next request; `holidays` must include the fixed-date statutory holidays (1
@@ -126,6 +129,6 @@ async def put_year(
         workdays=data.workdays,
         note=data.note,
         principal=principal,
-        now=utcnow(),
+        now=now,
     )
     return CalendarYearRead(**found, recounted=counted)

@@ -25,8 +25,6 @@ from datetime import datetime
 from typing import Any
 
 DEFAULT_REMIND_SHARE = 0.8
-# The share this process uses (set from settings at start-up; the default otherwise).
-REMIND_SHARE = [DEFAULT_REMIND_SHARE]
 ESCALATING = frozenset({"sign", "reply", "report_in", "escalation"})
 # The states a ticket can climb in (workflow.states: Action.escalate).
 CLIMBING = ("dispatched", "signed", "rework", "return_requested")
@@ -132,7 +130,7 @@ def _pending(clock: ClockState, share: float) -> list[tuple[datetime, str]]:
 
 
 def next_check(clocks: list[ClockState], share: float | None = None) -> datetime | None:
-    share = REMIND_SHARE[0] if share is None else share
+    share = DEFAULT_REMIND_SHARE if share is None else share
     times = [at for c in clocks for at, _ in _pending(c, share)]
     return min(times) if times else None
 
@@ -142,7 +140,7 @@ def due_now(
 ) -> list[tuple[ClockState, str]]:
     """(clock, "remind" | "breach") for everything due at ``now``; a breach makes the
     reminder moot."""
-    share = REMIND_SHARE[0] if share is None else share
+    share = DEFAULT_REMIND_SHARE if share is None else share
     out: list[tuple[ClockState, str]] = []
     for clock in clocks:
         due = {what for at, what in _pending(clock, share) if at <= now}

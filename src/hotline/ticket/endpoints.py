@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from hotline.audit import service as audit
-from hotline.auth import throttle
 from hotline.auth.dependencies import AnyRole, PresentedKey, TicketReader, client_address
 from hotline.db.session import ReadSession
 from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.ticket import intake as intake_service
 from hotline.ticket import repository, service, visibility
 from hotline.ticket.schemas import (
@@ -51,6 +50,7 @@ async def create_ticket(
     request: Request,
     response: Response,
     presented: PresentedKey,
+    now: Now,
     idempotency_key: IdempotencyKey = None,
 ) -> TicketRead:
     """Post a citizen's appeal (an agent's key). It is routed at once and its first events
@@ -64,10 +64,10 @@ async def create_ticket(
             presented,
             idempotency_key=idempotency_key,
             phone_key=request.app.state.phone_key,
-            now=utcnow(),
+            now=now,
         )
     except Unauthenticated:
-        throttle.failed(client_address(request))
+        request.app.state.throttle.failed(client_address(request))
         raise
     response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
     if result.replayed:
@@ -86,6 +86,7 @@ async def list_tickets(
     session: ReadSession,
     principal: TicketReader,
     filters: Annotated[TicketFilters, Depends()],
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> TicketPage:
@@ -113,7 +114,7 @@ async def list_tickets(
     )
     items = [present(principal, t) for t in rows]
     await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, items, now=utcnow()
+        request.app.state.sessionmaker, principal, request.url.path, items, now=now
     )
     return TicketPage(items=items, next_cursor=next_cursor)
 
@@ -125,13 +126,13 @@ async def list_tickets(
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
 async def read_ticket(
-    ticket_id: int, request: Request, session: ReadSession, principal: AnyRole
+    ticket_id: int, request: Request, session: ReadSession, principal: AnyRole, now: Now
 ) -> TicketRead:
     """Reading a caller's unmasked phone is recorded (GET /v1/audit/pii-reads)."""
     ticket = await service.readable_ticket(session, ticket_id, principal)
     read = present(principal, ticket)
     await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, [read], now=utcnow()
+        request.app.state.sessionmaker, principal, request.url.path, [read], now=now
     )
     return read
 

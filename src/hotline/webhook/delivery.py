@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import local_iso, utcnow
-from hotline.kit.failures import FailureLog
 from hotline.webhook import signing
 from hotline.webhook.models import Delivery, Webhook
 
@@ -163,23 +162,3 @@ async def drain(
     ) > 0:
         total += done
     return total
-
-
-async def loop(
-    maker: async_sessionmaker[AsyncSession],
-    client: httpx.AsyncClient,
-    *,
-    interval: float,
-    answer_within: float,
-    lease: float = LEASE.total_seconds(),
-) -> None:
-    failures = FailureLog(log, "webhook delivery")
-    while True:
-        try:
-            await drain(maker, client, answer_within=answer_within, lease=timedelta(seconds=lease))
-            failures.succeeded()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the database may be down: log, and try again next tick
-            failures.failed()
-        await asyncio.sleep(interval)

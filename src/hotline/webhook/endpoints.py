@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from hotline.auth.dependencies import Admin
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.webhook import repository, service
 from hotline.webhook.models import Delivery, Webhook
 from hotline.webhook.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
@@ -55,10 +55,10 @@ def _delivery(d: Delivery) -> DeliveryRead:
     summary="Subscribe (the secret is shown once)",
     responses=PROBLEMS,
 )
-async def create(data: WebhookCreate, session: Session, principal: Admin) -> WebhookRead:
+async def create(data: WebhookCreate, session: Session, principal: Admin, now: Now) -> WebhookRead:
     """Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
     `webhook-signature`: HMAC-SHA256 with the secret), retried with backoff for a day."""
-    return _read(*await service.create(session, data, now=utcnow()))
+    return _read(*await service.create(session, data, now=now))
 
 
 @router.get("", response_model=list[WebhookRead], summary="Subscriptions", responses=PROBLEMS)
@@ -77,9 +77,9 @@ async def read(webhook_id: int, session: ReadSession, principal: Admin) -> Webho
     "/{webhook_id}", response_model=WebhookRead, summary="Change a subscription", responses=PROBLEMS
 )
 async def update(
-    webhook_id: int, data: WebhookUpdate, session: Session, principal: Admin
+    webhook_id: int, data: WebhookUpdate, session: Session, principal: Admin, now: Now
 ) -> WebhookRead:
-    return _read(await service.update(session, webhook_id, data, now=utcnow()))
+    return _read(await service.update(session, webhook_id, data, now=now))
 
 
 @router.delete(
@@ -99,12 +99,12 @@ async def delete(webhook_id: int, session: Session, principal: Admin) -> Respons
     summary="Send a webhook.ping now and say how it went",
     responses=PROBLEMS,
 )
-async def ping(webhook_id: int, request: Request, principal: Admin) -> DeliveryRead:
+async def ping(webhook_id: int, request: Request, principal: Admin, now: Now) -> DeliveryRead:
     sent = await service.ping(
         request.app.state.sessionmaker,
         request.app.state.http,
         webhook_id,
-        now=utcnow(),
+        now=now,
         answer_within=request.app.state.settings.webhooks.timeout,
     )
     return _delivery(sent)
@@ -136,6 +136,6 @@ async def deliveries(
     responses=PROBLEMS,
 )
 async def retry(
-    webhook_id: int, delivery_id: int, session: Session, principal: Admin
+    webhook_id: int, delivery_id: int, session: Session, principal: Admin, now: Now
 ) -> DeliveryRead:
-    return _delivery(await service.retry(session, webhook_id, delivery_id, now=utcnow()))
+    return _delivery(await service.retry(session, webhook_id, delivery_id, now=now))

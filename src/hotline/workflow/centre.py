@@ -228,7 +228,7 @@ async def decide_extension(act: Act, ticket: Ticket, data: schemas.ExtensionDeci
     days = min(data.days or request.days or 0, request.days or 0)
     decide(act, request, data.approve, data.note)
     if data.approve:
-        deadlines.extend(ticket, act.calendar, days)
+        deadlines.extend(act.session, ticket, act.calendar, days)
     await common.record(
         act.session,
         ticket,

@@ -184,15 +184,15 @@ async def record(
     pipeline.wake(session, wake)
     for one in summons:
         pipeline.touch(session, one)
-    finish(ticket, now=now)
+    finish(session, ticket, now=now)
 
 
-def finish(ticket: Ticket, *, now: datetime) -> None:
+def finish(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
     """After a change whose event is written: the new version and the sweeper's next look. The
     unit of work numbers the change and wakes whoever it concerns (hotline.change)."""
     ticket.version += 1
     ticket.updated_at = now
-    deadlines.reschedule(ticket)
+    deadlines.reschedule(session, ticket)
 
 
 async def assign_to_unit(

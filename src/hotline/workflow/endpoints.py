@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -24,7 +25,7 @@ from hotline.errors import (
     Unprocessable,
     responses,
 )
-from hotline.kit.clock import utcnow
+from hotline.kit.clock import Now
 from hotline.sla.calendars import Calendar
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketRead
@@ -90,9 +91,10 @@ def add_action(router: APIRouter, action: ActionRoute) -> None:
         session: Session,
         principal: Principal,
         calendar: Calendar,
+        now: Now,
         if_match: IfMatch = None,
     ) -> TicketRead:
-        act = Act(session, principal, utcnow(), calendar, request.app.state.routing)
+        act = Act(session, principal, now, calendar, request.app.state.routing)
         ticket = await common.locked(session, ticket_id, principal, _version(if_match))
         read = present(principal, await action.handler(act, ticket, data))
         # The answer hands the actor the ticket, caller included where they may see it.
@@ -245,9 +247,11 @@ for _action in ACTIONS:
 QUEUE = responses(Unauthenticated, Forbidden)
 
 
-async def _audit(request: Request, principal: Principal, reads: list[TicketRead]) -> None:
+async def _audit(
+    request: Request, principal: Principal, reads: list[TicketRead], now: datetime
+) -> None:
     await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, reads, now=utcnow()
+        request.app.state.sessionmaker, principal, request.url.path, reads, now=now
     )
 
 
@@ -261,10 +265,11 @@ async def triage(
     request: Request,
     session: ReadSession,
     principal: CentreReader,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TicketRead]:
     items = [present(principal, t) for t in await queues.triage(session, limit)]
-    await _audit(request, principal, items)
+    await _audit(request, principal, items, now)
     return items
 
 
@@ -273,10 +278,11 @@ def _requests(path: str, kind: str, summary: str) -> None:
         request: Request,
         session: ReadSession,
         principal: CentreReader,
+        now: Now,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> schemas.RequestPage:
         page = await queues.pending(session, principal, kind, limit)
-        await _audit(request, principal, [r.ticket for r in page.items])
+        await _audit(request, principal, [r.ticket for r in page.items], now)
         return page
 
     endpoint.__name__ = path.replace("-", "_")
@@ -303,6 +309,7 @@ _requests("terminations", "termination", "Terminations (终止办理) waiting fo
 async def assignments(
     request: Request,
     principal: AnyRole,
+    now: Now,
     since: Annotated[
         str | None, Query(max_length=512, description="A `cursor` from an earlier poll")
     ] = None,
@@ -329,7 +336,7 @@ async def assignments(
         principal,
         request.url.path,
         [a.ticket for a in result.page.items if a.ticket is not None],
-        now=utcnow(),
+        now=now,
     )
     headers = {"ETag": result.etag, "Cache-Control": "no-store"}
     if if_none_match is not None and if_none_match == result.etag:

@@ -142,7 +142,9 @@ async def whistle(act: Act, ticket: Ticket, data: schemas.WhistleIn) -> Ticket:
     ]
     for one in summoned:
         one.started_at, one.due_at = act.now, due
-        one.next_check_at = sweep_rules.next_check([sweep_rules.clock_of_summons(one)])
+        one.next_check_at = sweep_rules.next_check(
+            [sweep_rules.clock_of_summons(one)], deadlines.remind_share(act.session)
+        )
     act.session.add_all(summoned)
     await deadlines.acted(act.session, ticket, act.calendar, act.now)
     wake = {f"staff:{m}" for m in members} | {f"unit:{d}" for d in departments}

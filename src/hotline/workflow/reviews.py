@@ -74,7 +74,7 @@ async def decide_staged(act: Act, ticket: Ticket, data: schemas.DecisionIn) -> T
         ticket.staged_at = act.now
         ticket.reply_due_at = due
         ticket.reply_reminded_at = ticket.reply_overdue_at = None
-        deadlines.reschedule(ticket)
+        deadlines.reschedule(act.session, ticket)
         details["reply_due_at"] = local_iso(due)
     await common.record(
         act.session,

@@ -1,6 +1,6 @@
 """The sweeper: one pass reminds before breaches, marks breaches overdue and escalates what the
 ladder says (DESIGN.md §6). ``hotline sweep`` runs one pass (``--now`` evaluates as of that
-instant); ``hotline serve`` runs passes every few seconds.
+instant); ``hotline serve`` runs passes every few seconds (jobs.serve).
 
 Several processes may sweep at once: rows are claimed with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL (SQLite serialises writers), and each row's marks are re-read under the lock, so no
@@ -11,23 +11,21 @@ in one statement (hotline.change).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.change import pipeline
 from hotline.db.session import unit_of_work
 from hotline.escalation.service import Ladder, escalate
 from hotline.kit.clock import local_iso, utcnow
-from hotline.kit.failures import FailureLog
 from hotline.routing.state import RoutingCache
-from hotline.sla import deadlines, sweep_rules
+from hotline.sla import sweep_rules
 from hotline.sla.calendars import CalendarCache
 from hotline.ticket import events
 from hotline.ticket.models import Ticket
@@ -35,7 +33,6 @@ from hotline.workflow.models import Summons
 
 log = logging.getLogger(__name__)
 BATCH = 500
-LOOP_LOCK = 0x4E4F544C494E45  # advisory lock id of the serve loop
 
 
 @dataclass
@@ -190,7 +187,7 @@ async def _summons(
         for ticket in touched.values():
             ticket.version += 1
             ticket.updated_at = now
-            deadlines.reschedule(ticket)
+            ticket.next_check_at = sweep_rules.next_check(sweep_rules.clocks_of(ticket), share)
     return len(rows)
 
 
@@ -205,7 +202,7 @@ async def sweep(
     """One pass over everything due at ``now`` (default: the wall clock), in batches."""
     started = time.perf_counter()
     now = now or utcnow()
-    share = sweep_rules.REMIND_SHARE[0] if share is None else share
+    share = sweep_rules.DEFAULT_REMIND_SHARE if share is None else share
     report = Report()
     while await _tickets(maker, routing, calendars, now, share, report) == BATCH:
         pass
@@ -213,95 +210,3 @@ async def sweep(
         pass
     report.seconds = time.perf_counter() - started
     return report
-
-
-async def loop(
-    engine: AsyncEngine,
-    maker: async_sessionmaker[AsyncSession],
-    routing: RoutingCache,
-    calendars: CalendarCache,
-    *,
-    interval: float,
-    share: float,
-    hotspot_interval: float = 600.0,
-) -> None:
-    """Sweep every ``interval`` seconds until cancelled; one process at a time on PostgreSQL.
-    The hot-spot detector runs after a pass at most every ``hotspot_interval`` seconds."""
-    postgres = engine.dialect.name == "postgresql"
-    detected = [0.0]
-    failures = FailureLog(log, "sweep")
-
-    async def work() -> None:
-        _log(await sweep(maker, routing, calendars, share=share))
-        await _refresh_metrics(maker)
-        if time.monotonic() - detected[0] >= hotspot_interval:
-            detected[0] = time.monotonic()
-            await _detect(maker)
-
-    while True:
-        try:
-            if postgres:
-                async with engine.connect() as conn:
-                    got = await conn.scalar(
-                        text("SELECT pg_try_advisory_lock(:k)"), {"k": LOOP_LOCK}
-                    )
-                    if got:
-                        try:
-                            await work()
-                        finally:
-                            await conn.execute(
-                                text("SELECT pg_advisory_unlock(:k)"), {"k": LOOP_LOCK}
-                            )
-                            await conn.commit()
-            else:
-                await work()
-            failures.succeeded()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the database may be down: log, and try again next tick
-            failures.failed()
-        await asyncio.sleep(interval)
-
-
-# The last pass of this process, for /metrics.
-LAST: list[Report] = []
-PASSES = {"count": 0, "seconds": 0.0}
-
-
-def _log(report: Report) -> None:
-    LAST[:] = [report]
-    PASSES["count"] += 1
-    PASSES["seconds"] += report.seconds
-    if report.reminded or report.overdue:
-        log.info(
-            "sweep: %d reminded, %d overdue, %d escalated in %.2fs",
-            report.reminded,
-            report.overdue,
-            report.escalated,
-            report.seconds,
-        )
-
-
-async def _refresh_metrics(maker: async_sessionmaker[AsyncSession]) -> None:
-    """Fold the changes since the last pass into the dashboard's roll-up (metrics.rollup)."""
-    from hotline.metrics import rollup
-
-    started = time.perf_counter()
-    async with unit_of_work(maker) as session:
-        done = await rollup.refresh(session, utcnow())
-    if done.full or done.days:
-        log.info(
-            "metrics roll-up: %s through change %d in %.2fs",
-            "built" if done.full else f"{done.days} day(s) refreshed",
-            done.watermark,
-            time.perf_counter() - started,
-        )
-
-
-async def _detect(maker: async_sessionmaker[AsyncSession]) -> None:
-    from hotline.hotspot import service as hotspots
-
-    async with unit_of_work(maker) as session:
-        result = await hotspots.detect(session, now=utcnow())
-    if result.created or result.updated:
-        log.info("hot spots: %d new, %d updated", result.created, result.updated)

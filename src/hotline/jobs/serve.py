@@ -1,0 +1,109 @@
+"""The jobs ``hotline serve`` runs beside the API, with their intervals from the settings:
+
+sweep      every ``HOTLINE_SWEEPER__INTERVAL`` s, one process at a time (advisory lock):
+           a sweeper pass, then the metrics roll-up, then hot-spot detection at most every
+           ``HOTLINE_SWEEPER__HOTSPOT_INTERVAL`` s
+deliver    every ``HOTLINE_WEBHOOKS__INTERVAL`` s: the webhook outbox (rows claimed with
+           SKIP LOCKED, so every process may deliver)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from hotline.config import Settings
+from hotline.db.session import unit_of_work
+from hotline.hotspot import service as hotspots
+from hotline.jobs import runner, sweep
+from hotline.jobs.runner import Jobs, Stats
+from hotline.kit.clock import utcnow
+from hotline.metrics import rollup
+from hotline.webhook import delivery
+
+log = logging.getLogger(__name__)
+# The advisory lock of the sweep, so that one process sweeps at a time.
+SWEEP_LOCK = 0x4E4F544C494E45
+
+
+def start(state: Any, settings: Settings) -> Jobs:
+    """Start the jobs the settings turn on, over the app's engine, sessions and caches."""
+    jobs = Jobs()
+    if settings.sweeper.enabled:
+        stats = jobs.stats["sweep"] = Stats()
+        detected = [0.0]
+
+        async def sweep_tick() -> None:
+            report = await sweep.sweep(
+                state.sessionmaker,
+                state.routing,
+                state.calendars,
+                share=settings.sweeper.remind_share,
+            )
+            _record(stats, report)
+            await _refresh(state)
+            if time.monotonic() - detected[0] >= settings.sweeper.hotspot_interval:
+                detected[0] = time.monotonic()
+                await _detect(state)
+
+        jobs.start(
+            runner.every(
+                settings.sweeper.interval,
+                sweep_tick,
+                name="sweep",
+                log=log,
+                engine=state.engine,
+                lock=SWEEP_LOCK,
+            )
+        )
+    if settings.webhooks.enabled:
+
+        async def deliver_tick() -> None:
+            await delivery.drain(
+                state.sessionmaker,
+                state.http,
+                answer_within=settings.webhooks.timeout,
+                lease=timedelta(seconds=settings.webhooks.lease),
+            )
+
+        jobs.start(
+            runner.every(settings.webhooks.interval, deliver_tick, name="webhook delivery", log=log)
+        )
+    return jobs
+
+
+def _record(stats: Stats, report: sweep.Report) -> None:
+    stats.ticks += 1
+    stats.seconds += report.seconds
+    stats.last = report.seconds
+    if report.reminded or report.overdue:
+        log.info(
+            "sweep: %d reminded, %d overdue, %d escalated in %.2fs",
+            report.reminded,
+            report.overdue,
+            report.escalated,
+            report.seconds,
+        )
+
+
+async def _refresh(state: Any) -> None:
+    """Fold the changes since the last pass into the dashboard's roll-up (metrics.rollup)."""
+    started = time.perf_counter()
+    async with unit_of_work(state.sessionmaker) as session:
+        done = await rollup.refresh(session, utcnow())
+    if done.full or done.days:
+        log.info(
+            "metrics roll-up: %s through change %d in %.2fs",
+            "built" if done.full else f"{done.days} day(s) refreshed",
+            done.watermark,
+            time.perf_counter() - started,
+        )
+
+
+async def _detect(state: Any) -> None:
+    async with unit_of_work(state.sessionmaker) as session:
+        result = await hotspots.detect(session, now=utcnow())
+    if result.created or result.updated:
+        log.info("hot spots: %d new, %d updated", result.created, result.updated)
