@@ -31,6 +31,9 @@ class DatabaseSettings(BaseModel):
     pool_size: int = Field(default=10, ge=1, le=200)
     # Seconds a request waits for a connection or a statement before failing with 503.
     timeout: float = Field(default=5.0, gt=0)
+    # Seconds one statement of background work may take: the loops of `hotline serve` (sweeper,
+    # metrics roll-up, hot spots, webhook outbox) and CLI commands. Never less than `timeout`.
+    background_timeout: float = Field(default=300.0, gt=0)
 
     @field_validator("url")
     @classmethod

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +27,50 @@ NUL_REFUSED = frozenset({"22021", "22P05"})
 TOO_LONG = "22001"
 # Execution option marking a session that only reads (see db.session.read_only).
 READ_ONLY = "hotline_read_only"
+# A live server ends a statement itself at this share of its budget: a clean error (SQLSTATE
+# 57014) on a connection that stays usable, and no statement left running behind a client that
+# gave up. The driver's own limit, the whole budget, is for a server that no longer answers.
+SERVER_SHARE = 0.9
+# Seconds a request's transaction may sit idle before the server ends its session. No request
+# waits inside a transaction (the long poll waits outside one): this is an API process that
+# stopped (frozen, or its loop blocked) while holding row locks, which then go free.
+REQUEST_IDLE_IN_TRANSACTION = 60.0
+# connection_record.info key: the budget the server-side settings of a connection are set to.
+_BUDGET = "hotline_budget"
+# Set in the contexts that do background work (see ``background_work``).
+_background: ContextVar[bool] = ContextVar("hotline_background_work", default=False)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long one statement may take: asyncpg's ``command_timeout`` on the client, and on the
+    server ``statement_timeout`` (a share of it) and ``idle_in_transaction_session_timeout``
+    (0: off)."""
+
+    name: str
+    seconds: float
+    idle_in_transaction: float = 0.0
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            # At least 1 ms: 0 would switch it off.
+            "statement_timeout": str(max(1, round(self.seconds * SERVER_SHARE * 1000))),
+            "idle_in_transaction_session_timeout": str(round(self.idle_in_transaction * 1000)),
+        }
+
+    def set_statement(self) -> str:
+        return "; ".join(f"SET {name} = {value}" for name, value in self.server_settings().items())
+
+
+@contextmanager
+def background_work() -> Iterator[None]:
+    """Statements in this block, and in the tasks it starts, get the background budget
+    (``HOTLINE_DATABASE__BACKGROUND_TIMEOUT``) instead of a request's."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
 
 
 def is_sqlite(url: str) -> bool:
@@ -30,6 +78,13 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """The engine; on PostgreSQL, every statement under a budget (see ``_budget_statements``).
+
+    A request's statements get ``HOTLINE_DATABASE__TIMEOUT``; background work (the loops of
+    `hotline serve`, CLI commands: everything started from the context that called this
+    function, or inside ``background_work()``) gets ``HOTLINE_DATABASE__BACKGROUND_TIMEOUT``,
+    as the metrics roll-up alone may take half a minute on a million tickets.
+    """
     url = url or settings.database_url
     timeout = settings.database.timeout
     if is_sqlite(url):
@@ -47,6 +102,10 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         )
         _serialise_sqlite_writers(engine, busy_ms=int(timeout * 1000))
         return engine
+    request = Budget("request", timeout, REQUEST_IDLE_IN_TRANSACTION)
+    # Off for background work: the sweeper holds its advisory lock in a transaction left idle
+    # for the whole pass.
+    background = Budget("background", max(settings.database.background_timeout, timeout))
     engine = create_async_engine(
         url,
         echo=settings.database.echo,
@@ -54,12 +113,88 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         hide_parameters=True,
         pool_size=settings.database.pool_size,
         max_overflow=settings.database.pool_size,
+        # Waiting for a free connection, connecting (a frozen server still accepts the TCP
+        # connection, then never answers) and each statement, pre-ping included: each within
+        # the request budget, so a request gets its 503 within it.
         pool_timeout=timeout,
         pool_pre_ping=True,
-        connect_args={"timeout": timeout, "command_timeout": timeout * 6},
+        connect_args={
+            "timeout": timeout,
+            "command_timeout": request.seconds,
+            "server_settings": request.server_settings(),
+        },
     )
     _refuse_unstorable_values(engine)
+    _budget_statements(engine, request, background)
+    # The code that builds the engine (the server's lifespan, a CLI command, a script) goes on
+    # to start the background work: the sweeper, the metrics roll-up, the hot spots, the
+    # webhook outbox. They run in tasks started from here, so they inherit this mark. The ASGI
+    # server runs each request in a task started outside the lifespan: requests never inherit
+    # it and keep the request budget (tests/faults/test_hung_database.py fails if one does).
+    _background.set(True)
     return engine
+
+
+def _budget_statements(engine: AsyncEngine, request: Budget, background: Budget) -> None:
+    """Each checkout gets the budget of the work that takes the connection.
+
+    Connections are made with the request budget, and every connection goes back to the pool
+    under it: the next checkout's pre-ping (and SQLAlchemy runs it before any checkout event)
+    is bounded like a request's statement. A background checkout then switches the driver's
+    limit, and the server's settings when the connection last served the other kind of work
+    (one round trip, only then).
+
+    No lock_timeout: waiting for a lock is part of a statement, which statement_timeout
+    already bounds.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_BUDGET] = request.name  # connect_args' server_settings
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        budget = background if _background.get() else request
+        if record.info.get(_BUDGET) != budget.name:
+            statement = budget.set_statement()
+            dbapi_connection.run_async(lambda conn: conn.execute(statement))
+            record.info[_BUDGET] = budget.name
+        _command_timeout(dbapi_connection, budget.seconds)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None:  # None: invalidated
+            _command_timeout(dbapi_connection, request.seconds)
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(
+        dbapi_connection: Any, _record: Any, exception: BaseException | None
+    ) -> None:
+        # SQLAlchemy closes an invalidated connection gracefully: it says goodbye and waits up
+        # to 2 s for the server to hang up. A server that timed out will not: drop the socket
+        # now, or those 2 s come on top of the request's budget. The server, once it runs
+        # again, reads what was sent before the hang-up (a COMMIT sent before the time-out
+        # still commits: a request answered 503 may have been stored) and rolls back the rest.
+        if dbapi_connection is not None and _timed_out(exception):
+            dbapi_connection.driver_connection.terminate()
+
+
+def _command_timeout(dbapi_connection: Any, seconds: float) -> None:
+    """asyncpg reads a connection's default statement timeout from its configuration at each
+    call and has no setter for it: the configuration (a NamedTuple) is replaced."""
+    driver = dbapi_connection.driver_connection
+    if driver._config.command_timeout != seconds:
+        driver._config = driver._config._replace(command_timeout=seconds)
+
+
+def _timed_out(exception: BaseException | None) -> bool:
+    seen: set[int] = set()
+    while exception is not None and id(exception) not in seen:
+        if isinstance(exception, TimeoutError):
+            return True
+        seen.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return False
 
 
 def _refuse_unstorable_values(engine: AsyncEngine) -> None:

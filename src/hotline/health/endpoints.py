@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -15,6 +17,13 @@ from hotline.kit.clock import utcnow
 from hotline.sla import years
 
 router = APIRouter(tags=["health"])
+
+T = TypeVar("T")
+# Seconds /readyz gives the database, all its reads together: a probe must answer even when
+# the database does not.
+READY_WITHIN = 2.0
+# Reads that ran out of time, kept until they end (see ``_within``).
+_abandoned: set[asyncio.Task[Any]] = set()
 
 
 @router.get("/healthz", summary="The process is up")
@@ -33,9 +42,9 @@ async def readyz(request: Request) -> JSONResponse:
     (a year of the working-day calendar nobody has announced: deadlines there are guessed)."""
     checks: dict[str, Any] = {}
     ready = True
+    deadline = asyncio.get_running_loop().time() + READY_WITHIN
     try:
-        async with request.app.state.engine.connect() as conn:
-            current = await migrate.current_revision(conn)
+        current = await _within(deadline, _revision(request))
         head = migrate.head_revision()
         checks["database"] = "ok"
         checks["schema"] = {"current": current, "head": head}
@@ -45,7 +54,7 @@ async def readyz(request: Request) -> JSONResponse:
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         ready = False
         checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
-    checks["calendar"] = await _calendar(request, reachable=ready)
+    checks["calendar"] = await _calendar(request, reachable=ready, deadline=deadline)
     warning = checks["calendar"].get("warning")
     body = {
         "status": "ready" if ready else "not ready",
@@ -55,16 +64,51 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-async def _calendar(request: Request, *, reachable: bool) -> dict[str, Any]:
+async def _revision(request: Request) -> str | None:
+    async with request.app.state.engine.connect() as conn:
+        return await migrate.current_revision(conn)
+
+
+async def _within(deadline: float, read: Coroutine[Any, Any, T]) -> T:
+    """``read``'s answer, or TimeoutError at ``deadline``.
+
+    A read that runs out of time is cancelled but not waited for: its clean-up (giving back or
+    dropping its connection) may itself wait on the database, and must not hold the answer.
+    """
+    task = asyncio.ensure_future(read)
+    remaining = deadline - asyncio.get_running_loop().time()
+    try:
+        done, _ = await asyncio.wait({task}, timeout=max(remaining, 0))
+    finally:
+        if not task.done():  # out of time, or the probe itself cancelled
+            task.cancel()
+            _abandoned.add(task)
+            task.add_done_callback(_forget)
+    if task not in done:
+        raise TimeoutError(f"no answer within {READY_WITHIN:g} s")
+    return task.result()
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: asyncio does not log it as never retrieved
+
+
+async def _calendar(request: Request, *, reachable: bool, deadline: float) -> dict[str, Any]:
     """Which years the working-day calendar knows, and which it had to guess (never silent)."""
     calendars = getattr(request.app.state, "calendars", None)
     if calendars is None:
         return {"status": "not loaded"}
     calendar = calendars.last()
     if reachable:
-        try:
+
+        async def read() -> Any:
             async with unit_of_work(request.app.state.sessionmaker, read_only=True) as session:
-                calendar = await calendars.current(session)
+                return await calendars.current(session)
+
+        try:
+            calendar = await _within(deadline, read())
         except (SQLAlchemyError, OSError, TimeoutError):
             pass  # the years as last read
     unknown = years.unknown_years(calendar, utcnow())
