@@ -1,12 +1,12 @@
-"""Benchmark of intake: ``POST /v1/tickets`` at 32 concurrent clients against ``hotline serve``,
-beside the ceiling of the stack (``bench/ceiling_app.py``) on the same database kind.
+"""Benchmark of intake: ``POST /v1/tickets`` driven by ``wrk`` against ``hotline serve``, beside
+the ceiling of the stack (``bench/ceiling_app.py``) measured with the same tool in the same run.
 
-Usage: ``python bench/intake.py [--seconds 20] [--clients 32] [--grids 10000] [--workers 1,2]
-[--database-url URL] [--no-sqlite] [--profile DIR] [--json out.json]``
+Usage: ``python bench/intake.py [--seconds 20] [--clients 32] [--grids 10000]
+[--configs sqlite:1,postgresql:1,postgresql:2] [--sqlite-rate 100] [--postgresql-rate 200]
+[--bodies 20000] [--database-url URL] [--profile DIR] [--json out.json]``
 
-For each database (SQLite in a temporary data directory; and PostgreSQL when ``--database-url``
-is given: its ``public`` schema is dropped and rebuilt, so point it at a scratch database) and
-each worker count:
+Configurations are ``database:workers``; the PostgreSQL ones run only with ``--database-url``
+(its ``public`` schema is dropped and rebuilt: point it at a scratch database). For each:
 
 * A fresh county: ``hotline demo generate --grids N`` (once per run), ``hotline grids import``,
   then ``hotline demo`` (the demo loader sees the county 210124 already there, so it loads no
@@ -14,32 +14,61 @@ each worker count:
   One grid worker on duty is inserted per grid (there is no bulk staff API), so every routed
   ticket gets an assignee, as in a staffed county. Then ``hotline serve --demo --workers W`` on
   127.0.0.1 with the sweeper and webhook loops on, as in production.
-* Bodies are generated deterministically from the request number: Chinese content of 15 to
-  about 1,700 characters (median 60) by category, callers with mobile numbers in the formats
-  agents type (some landlines, some anonymous), every kind, urgency and line in realistic
-  shares, ~10% with the provincial platform's ``external_id``, and locations read from the
-  generated GeoJSON: WGS-84, GCJ-02 or BD-09 points inside a synthetic grid, addresses naming
-  its township, village and grid, addresses naming only a village, or no location. Every
-  request carries a fresh ``Idempotency-Key``, as the call-centre client does.
-* ``--clients`` tasks, each with its own ``httpx.AsyncClient`` (one keep-alive connection), send
-  their next request as soon as the previous one is answered. A warm-up (each process builds its
-  routing index of the whole county on its first ticket) is not measured. Then ``--seconds`` of
-  load; the figures are requests/s (answers received in the window ÷ its length), p50/p99/max
-  latency and errors (non-2xx answers and exceptions), plus the route methods and the share of
-  tickets routed to the grid the body was written for, and the rows in the database afterwards.
-  Also the server's CPU time (its process group, from /proc) per answered request, the client's
-  CPU time, the 1-minute load average before and after, and on PostgreSQL what the database's
-  backends were doing (``pg_stat_activity`` sampled every 100 ms: the average number active,
-  idle in transaction, and waiting per wait event).
-* The ceiling then runs on the same database kind with the same worker count, bodies and client.
+* Bodies: ``--bodies`` of them (20,000) are generated once, deterministically from their
+  number, into a file that ``bench/intake.lua`` reads: Chinese content of 15 to about 1,700
+  characters (median 60) by category, callers with mobile numbers in the formats agents type
+  (some landlines, some anonymous), every kind, urgency and line in realistic shares, ~10% with
+  the provincial platform's ``external_id``, and locations read from the generated GeoJSON:
+  WGS-84, GCJ-02 or BD-09 points inside a synthetic grid, addresses naming its township,
+  village and grid, addresses naming only a village, or no location. wrk's thread k of T cycles
+  through the bodies whose number is k modulo T. Every request carries a fresh
+  ``Idempotency-Key`` (``<phase>-<thread>-<counter>-b<body>-<random>``), as the call-centre
+  client does, and an external_id made unique per request (the body's, suffixed with the phase,
+  thread and counter), so a body sent again is a new ticket, never a replay; answers marked
+  ``Idempotent-Replayed`` are counted as errors.
+* Load: ``wrk`` (Debian's package, installed with ``apt-get install -y wrk`` when missing). A
+  Python load generator on the same 2 cores caps the bare stack at ~240 req/s: it measured
+  itself; wrk spends 0.1–0.2 ms of CPU per request here. Each server gets, one after the other:
+  1. warm-up, 3 s closed loop, not measured (each process builds its routing index of the whole
+     county on its first ticket);
+  2. **closed loop** ``wrk -t2 -c{--clients} -d{--seconds}``: every connection sends its next
+     request when the previous is answered. Tickets/s is the 2xx answers in wrk's window ÷ its
+     length;
+  3. **open loop** at a fixed offered rate well below the ceiling's saturation (``--sqlite-rate``
+     100/s, ``--postgresql-rate`` 200/s) for ``--seconds``: Debian's wrk is closed-loop (wrk2,
+     which schedules requests, is not packaged; Debian's other tools, ab, siege, hey, h2load,
+     are closed-loop too or cap a rate per worker; httperf opens connections at a rate but
+     gives no percentiles), so the open loop is wrk with its Lua ``delay()`` hook and one
+     connection per thread (``-t64 -c64``): each connection has its own schedule, 64/rate
+     seconds apart on average, each gap uniform in 0.5–1.5 times that. Latency is taken in Lua
+     (CLOCK_MONOTONIC) from the request's slot, not from when it was written, to its answer,
+     so a server that falls behind is charged for the sends it held up (no coordinated
+     omission); sends that left more than 2 ms after their slot are counted (``late_sends``,
+     ``max_lag_ms``). Reported: p50/p99/max, the answered rate against the offered one.
+  Between windows the benchmark waits until the server is idle again.
+* Figures per window: answers by status, errors (non-2xx answers by status and problem code,
+  counted by the Lua ``response()`` hook; wrk's socket errors: connect, read, write, timeout;
+  replays), the server's CPU time (its process group, from /proc) from the window's start until
+  it is idle again ÷ the rows inserted over that span (``server_cpu_ms_per_row``: CPU per
+  ticket), wrk's own CPU time, the 1-minute load average before and after, and on PostgreSQL
+  what the database's backends were doing (``pg_stat_activity`` sampled every 100 ms during
+  the closed window: the average number active, idle in transaction and waiting per wait
+  event) and their CPU time per row (a lower bound: a backend is counted from when a sample
+  first saw it). The closed loop's ``wrk_latency_ms`` is wrk's own, which includes wrk's
+  coordinated-omission correction (stats_correct); it is not the open loop's figure.
+* After the run, from the database: the route methods of the measured tickets and the share of
+  those whose body named a grid that were routed to it (the Idempotency-Key names the body),
+  and the rows of ``ticket`` and ``ticket_event``.
+* The ceiling then runs on the same database kind with the same worker count, bodies, tool and
+  windows. ``of_ceiling`` is the closed-loop tickets/s ÷ the ceiling's requests/s.
 
 Everything listens on 127.0.0.1, each phase is bounded in time, and each server is stopped at the
 end (SIGTERM to its process group, SIGKILL after 10 s); data directories are temporary.
 
-``--profile DIR`` also records each ``hotline serve`` run with ``py-spy`` (on PATH or next to the
-Python interpreter) for the measured window, into ``DIR/intake-<db>-w<W>.txt`` (collapsed stacks).
+``--profile DIR`` also records each ``hotline serve`` closed window with ``py-spy`` (on PATH or
+next to the Python interpreter) into ``DIR/intake-<db>-w<W>.txt`` (collapsed stacks).
 
-``run(seconds, clients, database_url)`` returns one dict per configuration for other scripts.
+``run(seconds, clients, database_url, …)`` returns one dict per server and configuration.
 """
 
 from __future__ import annotations
@@ -48,8 +77,10 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -59,7 +90,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,8 +106,15 @@ from hotline.config import async_url
 BENCH = Path(__file__).resolve().parent
 STARTUP = 120  # seconds for a server to migrate, load and answer /readyz
 WARMUP = 3.0  # seconds of unmeasured load before the window
-DRAIN = 30.0  # seconds the requests in flight at the end of the window may take
-REQUEST_TIMEOUT = 30.0
+DRAIN = 60.0  # seconds past its window that a wrk run may take before it is killed
+REQUEST_TIMEOUT = 30.0  # wrk's --timeout
+LUA = BENCH / "intake.lua"
+BODIES = 20_000  # distinct bodies, cycled through
+CLOSED_THREADS = 2  # wrk -t of the closed loop (-c is --clients)
+OPEN_CONNECTIONS = 64  # the open loop's connections, one wrk thread each
+SQLITE_RATE = 100.0  # the open loop's offered requests/s
+POSTGRESQL_RATE = 200.0
+DEFAULT_CONFIGS = "sqlite:1,postgresql:1,postgresql:2"
 
 # ---------------------------------------------------------------------------------------------
 # Bodies
@@ -445,125 +483,150 @@ def py_spy() -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Load
+# Load: wrk
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Tally:
-    latencies: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    methods: Counter[str] = field(default_factory=Counter)
-    intended: int = 0
-    meant: int = 0
-    ok: int = 0
-    last: float = 0.0
+def ensure_wrk() -> str:
+    """wrk's path; installed from Debian (``apt-get install -y wrk``) when missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("== wrk is missing: apt-get install -y wrk", file=sys.stderr, flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    attempts = (
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+    )
+    problems = []
+    for cmd in attempts:
+        try:
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problems.append(f"{' '.join(cmd)}: {exc}")
+            continue
+        if done.returncode != 0:
+            problems.append(
+                f"{' '.join(cmd)}: exit {done.returncode}: {done.stderr.strip()[-500:]}"
+            )
+        if shutil.which("wrk"):
+            return str(shutil.which("wrk"))
+    raise SystemExit(
+        "bench/intake.py drives its load with wrk (Debian's package `wrk`), which is not on PATH "
+        "and could not be installed:\n  " + "\n  ".join(problems)
+    )
 
 
-async def load(
-    base: str,
-    key: str,
-    grids: list[Grid],
-    *,
-    clients: int,
+def write_bodies(
+    prefix: Path, grids: list[Grid], count: int, thread_counts: tuple[int, ...]
+) -> list[str | None]:
+    """``count`` bodies for intake.lua: for each T of ``thread_counts``, thread k's file
+    ``<prefix>-<T>-<k>.tsv`` holds the bodies numbered k modulo T, one a line:
+    ``number<TAB>external_id<TAB>JSON without it`` (the script makes each external_id unique
+    per request). The grid each body was written for, by number."""
+    meant: list[str | None] = []
+    lines = []
+    for n in range(count):
+        body, grid = make_body(n, grids)
+        external = body.pop("external_id", "")
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        lines.append(f"{n}\t{external}\t{text}\n")
+        meant.append(grid)
+    for threads in thread_counts:
+        for k in range(threads):
+            path = Path(f"{prefix}-{threads}-{k}.tsv")
+            path.write_text("".join(lines[k::threads]), encoding="utf-8")
+    return meant
+
+
+@dataclass(frozen=True)
+class Load:
+    """What is sent: the bodies' files (their prefix), the key and where wrk writes."""
+
+    wrk: str
+    bodies: Path
+    key: str
+    tmp: Path
+
+
+async def wrk_run(
+    srv: Server,
+    load: Load,
+    phase: str,
     seconds: float,
-    warmup: float,
-    start_n: int,
-    run_id: str,
-) -> tuple[Tally, Tally, float, int]:
-    """Warm up, then load for ``seconds``; (warm-up tally, window tally, window seconds, next
-    request number)."""
-    # One client (one connection) per task: httpcore's pool does work proportional to its
-    # connections on every request, and one pool of 32 costs the client ~4x the CPU per request.
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    counter = iter(range(start_n, 10**12))
-    async with contextlib.AsyncExitStack() as stack:
-        pool = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=base, limits=limits, timeout=REQUEST_TIMEOUT, headers=headers
-                )
-            )
-            for _ in range(clients)
-        ]
-
-        async def client(http: httpx.AsyncClient, tally: Tally, until: float) -> None:
-            while time.perf_counter() < until:
-                n = next(counter)
-                body, meant = make_body(n, grids)
-                payload = json.dumps(body, ensure_ascii=False).encode()
-                extra = {"Idempotency-Key": f"bench-{run_id}-{n}"}
-                sent = time.perf_counter()
-                try:
-                    r = await http.post("/v1/tickets", content=payload, headers=extra)
-                except httpx.HTTPError as exc:
-                    tally.errors[type(exc).__name__] += 1
-                    tally.last = time.perf_counter()
-                    continue
-                done = time.perf_counter()
-                tally.latencies.append(done - sent)
-                tally.last = done
-                if not 200 <= r.status_code < 300:
-                    code = ""
-                    with contextlib.suppress(ValueError, AttributeError):
-                        code = r.json().get("code", "")
-                    tally.errors[f"{r.status_code} {code}".strip()] += 1
-                    continue
-                tally.ok += 1
-                route = r.json().get("route")
-                if route is not None:  # the service (the ceiling has no routing)
-                    tally.methods[route["method"]] += 1
-                    if meant is not None:
-                        tally.meant += 1
-                        tally.intended += route["grid_code"] == meant
-
-        warm = Tally()
-        if warmup > 0:
-            until = time.perf_counter() + warmup
-            await asyncio.wait_for(
-                asyncio.gather(*(client(http, warm, until) for http in pool)),
-                warmup + DRAIN,
-            )
-        window = Tally()
-        started = time.perf_counter()
-        until = started + seconds
-        await asyncio.wait_for(
-            asyncio.gather(*(client(http, window, until) for http in pool)), seconds + DRAIN
-        )
-        elapsed = max(window.last, until) - started
-        return warm, window, elapsed, next(counter)
-
-
-async def sample_pg(database_url: str, stop: asyncio.Event) -> dict[str, float]:
-    """Every 100 ms until ``stop``: what the database's other backends are doing. Returns the
-    average number of backends per state (``active``, ``idle in transaction``), and of those
-    waiting, per wait event (``Lock:transactionid`` is a row lock held by another
-    transaction)."""
-    import asyncpg
-
-    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
-    totals: Counter[str] = Counter()
-    samples = 0
+    *,
+    connections: int,
+    threads: int,
+    rate: float | None = None,
+) -> dict[str, Any]:
+    """One wrk run of ``seconds`` (closed loop, or open at ``rate`` with one connection per
+    thread); intake.lua's findings, and wrk's own CPU time."""
+    out = load.tmp / f"wrk-{phase}.json"
+    env = {
+        **os.environ,
+        "INTAKE_BODIES": str(load.bodies),
+        "INTAKE_KEY": load.key,
+        "INTAKE_PHASE": phase,
+        "INTAKE_THREADS": str(threads),
+        "INTAKE_OUT": str(out),
+    }
+    env.pop("INTAKE_RATE", None)
+    env.pop("INTAKE_START", None)
+    duration = math.ceil(seconds)
+    if rate is not None:
+        if connections != threads:
+            raise ValueError("the open loop needs one connection per thread")
+        # wrk starts its threads one after the other, each reading its bodies: the schedules
+        # all begin once the last has started, and wrk runs that much longer.
+        margin = 0.5 + 0.01 * threads
+        env["INTAKE_RATE"] = str(rate)
+        env["INTAKE_START"] = f"{time.monotonic() + margin:.6f}"
+        duration = math.ceil(seconds + margin)
+    cmd = [load.wrk, "-t", str(threads), "-c", str(connections), "-d", f"{duration}s"]
+    cmd += ["--timeout", f"{REQUEST_TIMEOUT:.0f}s", "-s", str(LUA), f"{srv.base}/v1/tickets"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = await asyncio.create_subprocess_exec(
+        *cmd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
-        while not stop.is_set():
-            rows = await conn.fetch(
-                "SELECT state, wait_event_type, wait_event, count(*) AS n FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND backend_type = 'client backend' GROUP BY 1, 2, 3"
-            )
-            samples += 1
-            for r in rows:
-                if r["state"] == "idle":
-                    continue
-                totals[str(r["state"])] += r["n"]
-                if r["wait_event_type"] in ("Lock", "LWLock", "IO"):
-                    totals[f"waiting {r['wait_event_type']}:{r['wait_event']}"] += r["n"]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.1)
-    finally:
-        await conn.close()
-    return {k: round(v / samples, 2) for k, v in sorted(totals.items())} if samples else {}
+        stdout, stderr = await asyncio.wait_for(process.communicate(), seconds + DRAIN)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise RuntimeError(f"wrk ({phase}) did not finish in {seconds + DRAIN:.0f} s") from None
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode != 0 or not out.exists():
+        raise RuntimeError(
+            f"wrk ({phase}) failed with status {process.returncode}: "
+            f"{stderr.decode(errors='replace')[-2000:]} {stdout.decode(errors='replace')[-2000:]}"
+        )
+    doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    doc["client_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    doc["summary_text"] = stdout.decode(errors="replace")
+    return doc
+
+
+def wrk_figures(doc: dict[str, Any]) -> dict[str, Any]:
+    """Answers, errors (non-2xx answers and socket errors) and rates of one wrk run."""
+    elapsed = doc["duration_us"] / 1e6
+    statuses = {int(k): v for k, v in doc["statuses"].items()}
+    ok = sum(v for k, v in statuses.items() if 200 <= k < 300) - doc["replayed"]
+    kinds = {f"HTTP {k}".strip(): v for k, v in sorted(doc["problems"].items())}
+    kinds.update({f"socket {k}": v for k, v in doc["socket_errors"].items() if v})
+    if doc["replayed"]:  # a fresh Idempotency-Key and external_id must never replay
+        kinds["replayed"] = doc["replayed"]
+    return {
+        "seconds": round(elapsed, 2),
+        "answered": sum(statuses.values()),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "ok": ok,
+        "replayed": doc["replayed"],
+        "rps": round(ok / elapsed, 1) if elapsed else 0.0,
+        "errors": sum(kinds.values()),
+        "error_kinds": kinds,
+        "client_cpu_s": round(doc["client_cpu_s"], 2),
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -573,21 +636,207 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def figures(tally: Tally, elapsed: float) -> dict[str, Any]:
-    ms = [v * 1000 for v in tally.latencies]
-    answered = len(ms)
-    errors = sum(tally.errors.values())
+async def settle(pgid: int, limit: float = 15.0) -> float:
+    """Until the server's group has used (nearly) no CPU for half a second: the requests left in
+    flight by the last window are done. Seconds waited."""
+    started = time.monotonic()
+    quiet = 0
+    before = group_cpu_seconds(pgid)
+    while time.monotonic() - started < limit and quiet < 2:
+        await asyncio.sleep(0.25)
+        now = group_cpu_seconds(pgid)
+        quiet = quiet + 1 if now - before <= 0.03 else 0
+        before = now
+    return time.monotonic() - started
+
+
+async def sample_pg(database_url: str, stop: asyncio.Event) -> dict[str, Any]:
+    """Every 100 ms until ``stop``: what the database's other backends are doing, and their CPU.
+
+    Returns the average number of backends per state (``active``, ``idle in transaction``), and
+    of those waiting, per wait event (``Lock:transactionid`` is a row lock held by another
+    transaction); and ``cpu_s``, the CPU time the backends used between the first and the last
+    sample that saw them (from /proc: a lower bound, as a backend started mid-window is counted
+    from when it was first seen)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    totals: Counter[str] = Counter()
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    samples = 0
+    try:
+        while not stop.is_set():
+            rows = await conn.fetch(
+                "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            )
+            samples += 1
+            for r in rows:
+                cpu = process_cpu_seconds(int(r["pid"]))
+                if cpu is not None:
+                    first.setdefault(int(r["pid"]), cpu)
+                    last[int(r["pid"])] = cpu
+                if r["state"] == "idle":
+                    continue
+                totals[str(r["state"])] += 1
+                if r["wait_event_type"] in ("Lock", "LWLock", "IO"):
+                    totals[f"waiting {r['wait_event_type']}:{r['wait_event']}"] += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.1)
+    finally:
+        await conn.close()
+    found: dict[str, Any] = (
+        {k: round(v / samples, 2) for k, v in sorted(totals.items())} if samples else {}
+    )
+    found["cpu_s"] = round(sum(last[p] - first[p] for p in last), 2)
+    found["backends_seen"] = len(last)
+    return found
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def count_async(database_url: str, table: str) -> int:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(async_url(database_url))
+    try:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def window(
+    srv: Server,
+    load: Load,
+    phase: str,
+    seconds: float,
+    *,
+    connections: int,
+    threads: int,
+    rate: float | None,
+    database_url: str,
+    table: str,
+    sample: bool,
+) -> dict[str, Any]:
+    """One measured wrk run, then until the server is quiet: its figures, the server's CPU (its
+    process group, from /proc) over the run and the drain after it, divided by the rows that
+    span inserted; on PostgreSQL what the backends were doing (and their CPU)."""
+    pgid = srv.process.pid
+    load_before = os.getloadavg()[0]
+    stop_sampling = asyncio.Event()
+    pg = database_url.startswith("postgresql")
+    sampler = asyncio.create_task(sample_pg(database_url, stop_sampling)) if pg and sample else None
+    rows_before = await count_async(database_url, table)
+    cpu_before = group_cpu_seconds(pgid)
+    doc = await wrk_run(
+        srv, load, phase, seconds, connections=connections, threads=threads, rate=rate
+    )
+    drained = await settle(pgid)
+    cpu = group_cpu_seconds(pgid) - cpu_before
+    stop_sampling.set()
+    backends = await sampler if sampler is not None else None
+    inserted = await count_async(database_url, table) - rows_before
+    result = wrk_figures(doc)
+    result["connections"] = connections
+    result["threads"] = threads
+    result["rows_inserted"] = inserted
+    result["drain_s"] = round(drained, 1)
+    result["server_cpu_s"] = round(cpu, 2)
+    result["server_cpu_ms_per_row"] = round(cpu * 1000 / inserted, 2) if inserted else None
+    result["loadavg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    if backends is not None:
+        db_cpu = backends.pop("cpu_s")
+        result["pg_backends"] = backends
+        result["db_cpu_s"] = db_cpu
+        result["db_cpu_ms_per_row"] = round(db_cpu * 1000 / inserted, 2) if inserted else None
+    if rate is None:
+        result["wrk_latency_ms"] = doc["wrk_latency_ms"]
+    else:
+        ms = doc["latencies_ms"]
+        result.update(
+            {
+                "offered_rps": rate,
+                "answered_rps": round(len(ms) / span, 1) if (span := doc["open_span_s"]) else 0,
+                "open_span_s": doc["open_span_s"],
+                "p50_ms": round(percentile(ms, 0.5), 1),
+                "p90_ms": round(percentile(ms, 0.9), 1),
+                "p99_ms": round(percentile(ms, 0.99), 1),
+                "max_ms": round(max(ms), 1) if ms else float("nan"),
+                "mean_ms": round(sum(ms) / len(ms), 1) if ms else float("nan"),
+                "over_100ms": sum(1 for v in ms if v > 100),
+                "sent": doc["sent"],
+                "late_sends": doc["late"],
+                "max_lag_ms": doc["max_lag_ms"],
+            }
+        )
+    return result
+
+
+async def measure(
+    srv: Server,
+    load: Load,
+    *,
+    tag: str,
+    seconds: float,
+    clients: int,
+    rate: float,
+    database_url: str,
+    table: str,
+    spy: list[str] | None = None,
+) -> dict[str, Any]:
+    """Warm-up (unmeasured: each process builds its routing index of the whole county on its
+    first ticket), the closed-loop window, then the open loop at ``rate``."""
+    threads = min(CLOSED_THREADS, clients)  # wrk wants at least a connection per thread
+    warm = await wrk_run(srv, load, f"{tag}w", WARMUP, connections=clients, threads=threads)
+    await settle(srv.process.pid)
+    spy_process = None
+    if spy is not None:
+        spy_process = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    closed = await window(
+        srv,
+        load,
+        f"{tag}c",
+        seconds,
+        connections=clients,
+        threads=threads,
+        rate=None,
+        database_url=database_url,
+        table=table,
+        sample=True,
+    )
+    if spy_process is not None:
+        try:
+            spy_process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy_process.kill()
+            spy_process.wait()
+    opened = await window(
+        srv,
+        load,
+        f"{tag}o",
+        seconds,
+        connections=OPEN_CONNECTIONS,
+        threads=OPEN_CONNECTIONS,
+        rate=rate,
+        database_url=database_url,
+        table=table,
+        sample=False,
+    )
+    warm_figures = wrk_figures(warm)
     return {
-        "requests": answered + sum(v for k, v in tally.errors.items() if not k[0].isdigit()),
-        "ok": tally.ok,
-        "seconds": round(elapsed, 2),
-        "rps": round(tally.ok / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(percentile(ms, 0.5), 1),
-        "p99_ms": round(percentile(ms, 0.99), 1),
-        "max_ms": round(max(ms), 1) if ms else float("nan"),
-        "mean_ms": round(sum(ms) / answered, 1) if answered else float("nan"),
-        "errors": errors,
-        "error_kinds": dict(tally.errors),
+        "warmup": {k: warm_figures[k] for k in ("seconds", "ok", "errors", "error_kinds")},
+        "closed": closed,
+        "open": opened,
     }
 
 
@@ -596,15 +845,57 @@ def figures(tally: Tally, elapsed: float) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+def route_facts(database_url: str, meant: list[str | None], phases: tuple[str, ...]) -> Any:
+    """From the database after the run: the route methods of the tickets of ``phases`` and the
+    share of those whose body named a grid that were routed to it (each ticket is found by its
+    Idempotency-Key, which names its body)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def go() -> list[Any]:
+        engine = create_async_engine(async_url(database_url))
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(
+                    text(
+                        "SELECT r.key, t.grid_code, t.route FROM idempotency_record r"
+                        " JOIN ticket t ON t.id = r.ticket_id"
+                    )
+                )
+                return list(result.all())
+        finally:
+            await engine.dispose()
+
+    methods: Counter[str] = Counter()
+    intended = named = 0
+    for key, grid_code, route in asyncio.run(go()):
+        phase, _, rest = str(key).partition("-")
+        if phase not in phases or "-b" not in rest:
+            continue
+        n = int(rest.split("-b", 1)[1].split("-", 1)[0])
+        if isinstance(route, str):
+            route = json.loads(route)
+        methods[str((route or {}).get("method"))] += 1
+        if meant[n] is not None:
+            named += 1
+            intended += grid_code == meant[n]
+    return {
+        "route_methods": dict(methods.most_common()),
+        "routed_as_written": round(intended / named, 3) if named else None,
+    }
+
+
 def measure_service(
     tmp: Path,
     county: Path,
-    grids: list[Grid],
+    load: Load,
+    meant: list[str | None],
     *,
     database_url: str | None,
     workers: int,
     seconds: float,
     clients: int,
+    rate: float,
     profile: Path | None,
 ) -> dict[str, Any]:
     db = "postgresql" if database_url else "sqlite"
@@ -623,30 +914,33 @@ def measure_service(
     port = free_port()
     cmd = [sys.executable, "-m", "hotline", "serve", "--demo", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--workers", str(workers)]
-    run_id = f"{db}-w{workers}-{int(time.time())}"
+    url = database_url or f"sqlite:///{data_dir / 'hotline.db'}"
+    tag = f"{db[0]}{workers}{os.urandom(2).hex()}"
     with server(cmd, env, port, data_dir / "server.log") as srv:
         spy = None
         if profile is not None and (exe := py_spy()):
             profile.mkdir(parents=True, exist_ok=True)
             out = profile / f"intake-{db}-w{workers}.txt"
-            spy_cmd = [exe, "record", "--pid", str(srv.process.pid), "--subprocesses"]
-            spy_cmd += ["--duration", str(int(seconds)), "--format", "raw", "-o", str(out)]
-            spy_cmd += ["--nonblocking", "--rate", "200"]
-            spy = spy_cmd
+            spy = [exe, "record", "--pid", str(srv.process.pid), "--subprocesses"]
+            spy += ["--duration", str(int(seconds)), "--format", "raw", "-o", str(out)]
+            spy += ["--nonblocking", "--rate", "200"]
         result = asyncio.run(
-            _timed(
+            measure(
                 srv,
-                key,
-                grids,
-                clients,
-                seconds,
-                run_id,
+                Load(load.wrk, load.bodies, key, load.tmp),
+                tag=tag,
+                seconds=seconds,
+                clients=clients,
+                rate=rate,
+                database_url=url,
+                table="ticket",
                 spy=spy,
-                pgid=srv.process.pid,
-                database_url=database_url,
             )
         )
-    url = database_url or f"sqlite:///{data_dir / 'hotline.db'}"
+    try:
+        result.update(route_facts(url, meant, (f"{tag}c", f"{tag}o")))
+    except Exception as exc:  # the schema moved under the benchmark: say so, keep the rest
+        result["route_facts_error"] = f"{type(exc).__name__}: {exc}"
     result["rows"] = count_rows(url, "ticket")
     result["events"] = count_rows(url, "ticket_event")
     result.update({"server": "hotline", "database": db, "workers": workers, "clients": clients})
@@ -655,72 +949,15 @@ def measure_service(
     return result
 
 
-async def _timed(
-    srv: Server,
-    key: str,
-    grids: list[Grid],
-    clients: int,
-    seconds: float,
-    run_id: str,
-    *,
-    spy: list[str] | None,
-    pgid: int,
-    database_url: str | None,
-) -> dict[str, Any]:
-    """Warm-up, then the window with the server's and the client's CPU time, what PostgreSQL's
-    backends were doing (and py-spy)."""
-    warm_until = time.perf_counter()
-    warm, _, _, n = await load(
-        srv.base, key, grids, clients=clients, seconds=0, warmup=WARMUP, start_n=0, run_id=run_id
-    )
-    warm_s = time.perf_counter() - warm_until
-    spy_process = None
-    if spy is not None:
-        spy_process = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    load_before = os.getloadavg()[0]
-    stop_sampling = asyncio.Event()
-    sampler = asyncio.create_task(sample_pg(database_url, stop_sampling)) if database_url else None
-    cpu_before, client_before = group_cpu_seconds(pgid), time.process_time()
-    _, window, elapsed, _ = await load(
-        srv.base, key, grids, clients=clients, seconds=seconds, warmup=0, start_n=n, run_id=run_id
-    )
-    cpu = group_cpu_seconds(pgid) - cpu_before
-    client_cpu = time.process_time() - client_before
-    stop_sampling.set()
-    backends = await sampler if sampler is not None else None
-    if spy_process is not None:
-        try:
-            spy_process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            spy_process.kill()
-            spy_process.wait()
-    result = figures(window, elapsed)
-    result["warmup_requests"] = len(warm.latencies) + sum(warm.errors.values())
-    result["warmup_errors"] = dict(warm.errors)
-    result["warmup_s"] = round(warm_s, 1)
-    result["warmup_max_ms"] = round(max(warm.latencies) * 1000, 1) if warm.latencies else None
-    result["server_cpu_s"] = round(cpu, 1)
-    result["server_cpu_ms_per_request"] = round(cpu * 1000 / result["ok"], 2) if window.ok else None
-    result["client_cpu_s"] = round(client_cpu, 1)
-    result["loadavg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    if backends is not None:
-        result["pg_backends"] = backends
-    if window.methods:
-        result["route_methods"] = dict(window.methods.most_common())
-        result["routed_as_written"] = (
-            round(window.intended / window.meant, 3) if window.meant else None
-        )
-    return result
-
-
 def measure_ceiling(
     tmp: Path,
-    grids: list[Grid],
+    load: Load,
     *,
     database_url: str | None,
     workers: int,
     seconds: float,
     clients: int,
+    rate: float,
 ) -> dict[str, Any]:
     import ceiling_app
 
@@ -735,24 +972,34 @@ def measure_ceiling(
     cmd = [sys.executable, "-m", "uvicorn", "ceiling_app:create_app", "--factory"]
     cmd += ["--app-dir", str(BENCH), "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--workers", str(workers), "--log-level", "info", "--proxy-headers"]
-    run_id = f"ceiling-{db}-w{workers}"
+    tag = f"x{db[0]}{workers}{os.urandom(2).hex()}"
     with server(cmd, env, port, work / "server.log") as srv:
         result = asyncio.run(
-            _timed(
+            measure(
                 srv,
-                "none",
-                grids,
-                clients,
-                seconds,
-                run_id,
-                spy=None,
-                pgid=srv.process.pid,
-                database_url=database_url,
+                Load(load.wrk, load.bodies, "none", load.tmp),
+                tag=tag,
+                seconds=seconds,
+                clients=clients,
+                rate=rate,
+                database_url=url,
+                table="ceiling_ticket",
             )
         )
     result["rows"] = count_rows(url, "ceiling_ticket")
     result.update({"server": "ceiling", "database": db, "workers": workers, "clients": clients})
     return result
+
+
+def parse_configs(text: str) -> list[tuple[str, int]]:
+    """``sqlite:1,postgresql:2`` → [("sqlite", 1), ("postgresql", 2)]."""
+    configs = []
+    for part in text.split(","):
+        db, _, workers = part.strip().partition(":")
+        if db not in ("sqlite", "postgresql") or not workers.isdigit():
+            raise ValueError(f"not a configuration: {part!r} (sqlite:N or postgresql:N)")
+        configs.append((db, int(workers)))
+    return configs
 
 
 def run(
@@ -761,63 +1008,71 @@ def run(
     database_url: str | None = None,
     *,
     grids: int = 10_000,
-    workers: tuple[int, ...] = (1, 2),
-    sqlite: bool = True,
+    configs: str = DEFAULT_CONFIGS,
+    sqlite_rate: float = SQLITE_RATE,
+    postgresql_rate: float = POSTGRESQL_RATE,
+    bodies: int = BODIES,
     profile: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Every configuration: hotline then the ceiling, per database and worker count."""
+    """Every configuration (PostgreSQL ones only with ``database_url``): hotline, then the
+    ceiling, each closed loop then open loop."""
+    wrk = ensure_wrk()
     results: list[dict[str, Any]] = []
-    databases: list[str | None] = ([None] if sqlite else []) + (
-        [database_url] if database_url else []
-    )
+    chosen = [(db, w) for db, w in parse_configs(configs) if db == "sqlite" or database_url]
     with tempfile.TemporaryDirectory(prefix="hotline-intake-") as name:
         tmp = Path(name)
         county = tmp / "county.geojson"
         env = clean_env(tmp / "unused", None)
         hotline_cmd("demo", "generate", "--grids", str(grids), "--output", str(county), env=env)
         synthetic = load_grids(county)
-        for url in databases:
-            for w in workers:
-                service = measure_service(
-                    tmp,
-                    county,
-                    synthetic,
-                    database_url=url,
-                    workers=w,
-                    seconds=seconds,
-                    clients=clients,
-                    profile=profile,
-                )
-                ceiling = measure_ceiling(
-                    tmp, synthetic, database_url=url, workers=w, seconds=seconds, clients=clients
-                )
-                service["ceiling_rps"] = ceiling["rps"]
-                service["of_ceiling"] = (
-                    round(service["rps"] / ceiling["rps"], 3) if ceiling["rps"] else None
-                )
-                results += [service, ceiling]
-                print(_line(service), file=sys.stderr, flush=True)
-                print(_line(ceiling), file=sys.stderr, flush=True)
+        load = Load(wrk, tmp / "bodies", "", tmp)
+        meant = write_bodies(load.bodies, synthetic, bodies, (1, CLOSED_THREADS, OPEN_CONNECTIONS))
+        for db, w in chosen:
+            url = database_url if db == "postgresql" else None
+            rate = postgresql_rate if url else sqlite_rate
+            common = {"database_url": url, "workers": w, "seconds": seconds, "clients": clients}
+            service = measure_service(
+                tmp, county, load, meant, **common, rate=rate, profile=profile
+            )
+            ceiling = measure_ceiling(tmp, load, **common, rate=rate)
+            for r in (service, ceiling):
+                r["bodies"] = bodies
+            closed, top = service["closed"], ceiling["closed"]
+            service["ceiling_rps"] = top["rps"]
+            service["of_ceiling"] = round(closed["rps"] / top["rps"], 3) if top["rps"] else None
+            results += [service, ceiling]
+            print(_line(service), file=sys.stderr, flush=True)
+            print(_line(ceiling), file=sys.stderr, flush=True)
     return results
 
 
 def _line(r: dict[str, Any]) -> str:
+    c, o = r["closed"], r["open"]
     ratio = f"  {r['of_ceiling']:.2f} of ceiling" if r.get("of_ceiling") is not None else ""
     return (
-        f"{r['server']:<8} {r['database']:<10} w{r['workers']}  {r['rps']:>7.1f} req/s  "
-        f"p50 {r['p50_ms']:>6.1f}  p99 {r['p99_ms']:>7.1f}  max {r['max_ms']:>7.1f} ms  "
-        f"errors {r['errors']}{ratio}"
+        f"{r['server']:<8} {r['database']:<10} w{r['workers']}  closed {c['rps']:>6.1f}/s "
+        f"{c['server_cpu_ms_per_row']} ms CPU/row errors {c['errors']}{ratio} | "
+        f"open {o['offered_rps']:.0f}/s: p50 {o['p50_ms']} p99 {o['p99_ms']} max {o['max_ms']} ms "
+        f"errors {o['errors']}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20.0, help="each measured window")
+    parser.add_argument("--clients", type=int, default=32, help="closed-loop connections")
     parser.add_argument("--grids", type=int, default=10_000)
-    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument(
+        "--configs",
+        default=DEFAULT_CONFIGS,
+        help=f"database:workers, comma-separated (default {DEFAULT_CONFIGS})",
+    )
+    parser.add_argument("--sqlite-rate", type=float, default=SQLITE_RATE, help="open loop, /s")
+    parser.add_argument(
+        "--postgresql-rate", type=float, default=POSTGRESQL_RATE, help="open loop, /s"
+    )
+    parser.add_argument("--bodies", type=int, default=BODIES, help="distinct bodies")
     parser.add_argument("--database-url", help="PostgreSQL; its public schema is dropped first")
-    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--profile", type=Path, help="record the service with py-spy into DIR")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -826,8 +1081,10 @@ def main() -> None:
         args.clients,
         args.database_url,
         grids=args.grids,
-        workers=tuple(int(w) for w in args.workers.split(",")),
-        sqlite=not args.no_sqlite,
+        configs=args.configs,
+        sqlite_rate=args.sqlite_rate,
+        postgresql_rate=args.postgresql_rate,
+        bodies=args.bodies,
         profile=args.profile,
     )
     for r in results:
