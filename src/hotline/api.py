@@ -7,6 +7,7 @@ from hotline.dashboard.endpoints import router as dashboard
 from hotline.escalation.endpoints import router as escalation
 from hotline.health.endpoints import router as health
 from hotline.hotspot.endpoints import router as hotspots
+from hotline.intake.endpoints import router as intake
 from hotline.metrics.endpoints import router as metrics
 from hotline.open311.endpoints import router as open311
 from hotline.ops.prometheus import router as prometheus
@@ -19,6 +20,7 @@ from hotline.workflow.endpoints import router as workflow
 router = APIRouter()
 router.include_router(health)
 router.include_router(prometheus)
+router.include_router(intake)
 router.include_router(tickets)
 router.include_router(organisation)
 router.include_router(workflow)

@@ -24,11 +24,11 @@ from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import Clock, county_zone
 from hotline.ops import access_log
 from hotline.ops.prometheus import PrometheusMiddleware
+from hotline.org.categories import Categories
 from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
-from hotline.ticket.catalogue import Categories
 from hotline.webhook import outbox
 from hotline.workflow import assignments
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.auth.roles import Role
-from hotline.ticket import service
+from hotline.intake import make as service
 from hotline.ticket.models import Ticket, TicketEvent
 from tests.conftest import Keys, ticket_body
 

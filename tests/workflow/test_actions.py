@@ -19,7 +19,7 @@ from hotline.auth.roles import Role
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
 from hotline.ticket.models import Ticket
-from hotline.workflow.models import Summons
+from hotline.ticket.models import Summons
 from tests.conftest import Demo, mint
 
 GRID = "210124100002001"  # 东湖社区第一网格: where 东湖公园 routes

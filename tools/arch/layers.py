@@ -59,6 +59,21 @@ def main() -> int:
 
     cycles = sorted({tuple(sorted((a, b))) for a in edges for b in edges[a] if reaches(b, a)})
     print(f"{len(cycles)} package pairs on a cycle")
+    if not cycles:
+        floor: dict[str, int] = {}
+
+        def level(pkg: str) -> int:
+            if pkg not in floor:
+                floor[pkg] = 1 + max((level(d) for d in edges.get(pkg, {})), default=-1)
+            return floor[pkg]
+
+        names = {*edges, *(d for targets in edges.values() for d in targets)}
+        floors: dict[int, list[str]] = {}
+        for pkg in sorted(names):
+            floors.setdefault(level(pkg), []).append(pkg)
+        print(f"{len(floors)} floors, bottom first:")
+        for n in sorted(floors):
+            print(f"  {n:2}  {' '.join(floors[n])}")
     if "--edges" in sys.argv:
         for a, b in cycles:
             print(f"  {a} -> {b}: {', '.join(edges[a].get(b, [])[:4])}")

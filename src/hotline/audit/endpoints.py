@@ -11,7 +11,7 @@ from hotline.audit import service
 from hotline.auth.dependencies import Admin
 from hotline.db.session import ReadSession
 from hotline.errors import Forbidden, Unauthenticated, responses
-from hotline.ticket.schemas import LocalTime
+from hotline.kit.types import LocalTime
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,10 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.audit.models import PiiRead
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
-from hotline.ticket.schemas import TicketRead
 
 
-def unmasked(reads: Iterable[TicketRead]) -> list[int]:
+class Read(Protocol):
+    """A ticket as presented to someone (ticket.schemas.TicketRead): its id and callers."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def caller(self) -> Any: ...
+    @property
+    def extra_callers(self) -> Sequence[Any]: ...
+
+
+def unmasked(reads: Iterable[Read]) -> list[int]:
     """Ids of the tickets whose presented caller (or merged caller) shows a full phone."""
     return sorted(
         {
@@ -31,7 +42,7 @@ async def record_reads(
     maker: async_sessionmaker[AsyncSession],
     principal: Principal,
     path: str,
-    reads: Iterable[TicketRead],
+    reads: Iterable[Read],
     *,
     now: datetime,
 ) -> None:
@@ -56,7 +67,7 @@ def note(
     session: AsyncSession,
     principal: Principal,
     path: str,
-    reads: Iterable[TicketRead],
+    reads: Iterable[Read],
     *,
     now: datetime,
 ) -> None:

@@ -9,7 +9,7 @@ request, exactly.
     policies    time-limit policies (sla.policies)
     webhooks    subscriptions (webhook.outbox)
     calendar    years of the working-day calendar (sla.calendars)
-    categories  the category catalogue (ticket.catalogue)
+    categories  the category catalogue (org.categories)
 """
 
 from __future__ import annotations

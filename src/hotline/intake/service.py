@@ -39,13 +39,14 @@ from hotline.change import pipeline
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.errors import Conflict, Forbidden, NotFound, Unprocessable
+from hotline.intake import make
 from hotline.kit.clock import county_zone
+from hotline.org.categories import Categories
 from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
-from hotline.ticket import repository, service
-from hotline.ticket.catalogue import Categories
+from hotline.ticket import repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketCreate
 from hotline.webhook import outbox
@@ -178,7 +179,7 @@ async def _write(
 ) -> Ticket:
     deadlines.use(session, await caches.policies.current(session, seen.policies))
     outbox.use(session, await caches.subscribers.current(session, seen.webhooks))
-    made = await service.make_ticket(
+    made = await make.make_ticket(
         session,
         data,
         principal,
@@ -199,7 +200,7 @@ async def _write(
         raise _Taken(by_key=False)
     values: tuple[Any, ...] = tuple(row)
     ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
-    ticket.number = service.ticket_number(ticket.id, now)
+    ticket.number = make.ticket_number(ticket.id, now)
     now_seen = config_state.Generation(*(int(v) for v in values[2:]))
     if now_seen != seen:
         caches.watch.seen = now_seen

@@ -28,8 +28,7 @@ from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules
 from hotline.sla.calendars import CalendarCache
 from hotline.ticket import events
-from hotline.ticket.models import Ticket
-from hotline.workflow.models import Summons
+from hotline.ticket.models import Summons, Ticket
 
 log = logging.getLogger(__name__)
 BATCH = 500

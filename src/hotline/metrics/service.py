@@ -17,8 +17,8 @@ from hotline.metrics import formulas, rolled, rollup
 from hotline.metrics.models import metric_day
 from hotline.metrics.scope import GROUPS, Scope
 from hotline.org.models import Staff, Unit
+from hotline.ticket.models import Summons
 from hotline.ticket.models import Ticket as T
-from hotline.workflow.models import Summons
 
 __all__ = ["GROUPS", "Scope", "breakdown", "names", "summary", "timeseries"]
 

@@ -16,7 +16,7 @@ from hotline.open311.schemas import (
     Open311ServiceDefinition,
     Open311Value,
 )
-from hotline.ticket import repository
+from hotline.org import repository
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When the services or their definitions last changed shape: categories come only from

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from hotline.auth.service import authenticate
 from hotline.db.session import ReadSession
 from hotline.errors import NotFound
+from hotline.intake.service import Caches
 from hotline.kit.clock import Now
 from hotline.open311 import catalogue, params, service, submit
 from hotline.open311.render import Open311Format, Open311Route, document
@@ -27,7 +28,6 @@ from hotline.open311.schemas import (
     Open311TokenAnswer,
     RequestForm,
 )
-from hotline.ticket.intake import Caches
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.errors import NotFound
 from hotline.kit.clock import county_zone
 from hotline.open311.schemas import Open311ServiceRequest
-from hotline.org.models import Unit
-from hotline.ticket.models import Category, Ticket
+from hotline.org.models import Category, Unit
+from hotline.ticket.models import Ticket
 
 # The suffix intake appends to the text for a request's media_url (TicketCreate has no field).
 MEDIA_MARK = "附件 media_url: "

@@ -30,10 +30,10 @@ from hotline.auth.roles import Role
 from hotline.auth.service import Principal, authenticate
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, Unprocessable
+from hotline.intake.service import Caches, intake
 from hotline.open311 import catalogue, service
 from hotline.open311.schemas import Open311Created, RequestForm
 from hotline.org.models import Unit
-from hotline.ticket.intake import Caches, intake
 from hotline.ticket.schemas import Kind, TicketCreate
 
 FORM = "application/x-www-form-urlencoded"

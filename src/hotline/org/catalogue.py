@@ -11,7 +11,6 @@ from hotline.errors import NotFound, Unprocessable
 from hotline.org import repository
 from hotline.org.models import CatalogueRule
 from hotline.org.schemas import RuleCreate, RuleUpdate
-from hotline.ticket import repository as ticket_repository
 
 AREA_KINDS = {"county", "township", "village", "grid"}
 
@@ -26,7 +25,7 @@ async def _check(
 ) -> None:
     if category is None and line is None and area_code is None:
         raise Unprocessable("A rule needs a category, a line or an area", field="category")
-    if category is not None and await ticket_repository.category(session, category) is None:
+    if category is not None and await repository.category(session, category) is None:
         raise Unprocessable(f"Unknown category {category}", field="category")
     if area_code is not None:
         area = await repository.unit(session, area_code)

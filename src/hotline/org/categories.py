@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.ticket.models import Category
+from hotline.org.models import Category
 
 
 @dataclass(frozen=True)

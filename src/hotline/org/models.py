@@ -1,5 +1,5 @@
 """Units (county → township → village → grid, departments, the confirmation group), staff,
-dedicated members attached to grids, and the dispatch catalogue."""
+dedicated members attached to grids, the dispatch catalogue and the category catalogue."""
 
 from __future__ import annotations
 
@@ -71,3 +71,17 @@ class CatalogueRule(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Category(Base):
+    """The category catalogue (诉求分类) agents pick from; Open311 serves it as services."""
+
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(default=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.org.models import CatalogueRule, GridMember, Staff, Unit
+from hotline.org.models import CatalogueRule, Category, GridMember, Staff, Unit
 
 
 async def unit(session: AsyncSession, code: str) -> Unit | None:
@@ -104,3 +104,14 @@ async def rule(session: AsyncSession, rule_id: int) -> CatalogueRule | None:
 
 async def rules(session: AsyncSession) -> Sequence[CatalogueRule]:
     return (await session.scalars(select(CatalogueRule).order_by(CatalogueRule.id))).all()
+
+
+async def category(session: AsyncSession, code: str) -> Category | None:
+    return await session.get(Category, code)
+
+
+async def categories(session: AsyncSession) -> Sequence[Category]:
+    rows = await session.scalars(
+        select(Category).where(Category.active).order_by(Category.group_name, Category.code)
+    )
+    return rows.all()

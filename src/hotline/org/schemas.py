@@ -7,12 +7,20 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from hotline.kit import phone as phones
 from hotline.kit.patch import refuse_nulls
-from hotline.ticket import phone as phones
-from hotline.ticket.schemas import Code, Line, LocalTime
+from hotline.kit.types import Code, LocalTime
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Aliases = Annotated[list[Name], Field(max_length=50)]
+
+
+class Line(StrEnum):
+    """The hotline's lines: the catalogue routes by line, tickets arrive on one."""
+
+    main = "main"  # 12345
+    enterprise = "enterprise"  # 12345-9 迎且
+    relief = "relief"  # 12345-5 解纾暖
 
 
 class UnitKind(StrEnum):

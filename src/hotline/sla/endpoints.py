@@ -12,6 +12,7 @@ from hotline.auth.dependencies import Admin, CentreReader
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import Now
+from hotline.org import repository as org_repository
 from hotline.sla import policies, years
 from hotline.sla.models import Policy
 from hotline.sla.policy import Clock
@@ -22,7 +23,6 @@ from hotline.sla.schemas import (
     PolicyRead,
     PolicyUpdate,
 )
-from hotline.ticket import repository as ticket_repository
 
 router = APIRouter(prefix="/v1", tags=["clocks"])
 WRITE = responses(Unauthenticated, Forbidden, NotFound, Unprocessable)
@@ -69,7 +69,7 @@ async def create_policy(
     data: PolicyCreate, session: Session, principal: Admin, now: Now
 ) -> PolicyRead:
     category = data.category
-    known = category is not None and await ticket_repository.category(session, category) is not None
+    known = category is not None and await org_repository.category(session, category) is not None
     return _read(await policies.create(session, data, category_known=known, now=now))
 
 

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hotline.ticket.schemas import CLIMBING as _CLIMBING
+
 DEFAULT_REMIND_SHARE = 0.8
 ESCALATING = frozenset({"sign", "reply", "report_in", "escalation"})
 # The states a ticket can climb in (workflow.states: Action.escalate).
-CLIMBING = ("dispatched", "signed", "rework", "return_requested")
+CLIMBING = _CLIMBING
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,25 @@
-"""HTTP for tickets: intake, reads, the timeline, the category catalogue."""
+"""HTTP for reading tickets: lists, one ticket, the timeline, the category catalogue (new
+tickets: hotline.intake)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request
 
 from hotline.audit import service as audit
-from hotline.auth.dependencies import AnyRole, PresentedKey, TicketReader, client_address
+from hotline.auth.dependencies import AnyRole, TicketReader
 from hotline.db.session import ReadSession
-from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
+from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
-from hotline.ticket import intake as intake_service
+from hotline.org import repository as org_repository
 from hotline.ticket import repository, service, visibility
 from hotline.ticket.schemas import (
     Actor,
     CategoryRead,
     EventRead,
-    TicketCreate,
     TicketFilters,
     TicketPage,
     TicketRead,
@@ -27,52 +27,6 @@ from hotline.ticket.schemas import (
 from hotline.ticket.visibility import present
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=255,
-        description="Retrying with the same key returns the first ticket instead of a second",
-    ),
-]
-
-
-@router.post(
-    "/tickets",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TicketRead,
-    summary="Create a ticket (agent)",
-    responses=responses(Unauthenticated, Forbidden, Unprocessable, Conflict),
-)
-async def create_ticket(
-    data: TicketCreate,
-    request: Request,
-    response: Response,
-    presented: PresentedKey,
-    now: Now,
-    idempotency_key: IdempotencyKey = None,
-) -> TicketRead:
-    """Post a citizen's appeal (an agent's key). It is routed at once and its first events
-    written in the same transaction. A replay (same `Idempotency-Key`, or a known
-    `external_id`) answers with the first ticket and the header `Idempotent-Replayed: true`."""
-    try:
-        result = await intake_service.intake(
-            request.app.state.sessionmaker,
-            intake_service.Caches.of(request.app.state),
-            data,
-            presented,
-            idempotency_key=idempotency_key,
-            phone_key=request.app.state.phone_key,
-            now=now,
-        )
-    except Unauthenticated:
-        request.app.state.throttle.failed(client_address(request))
-        raise
-    response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return present(result.principal, result.ticket)
 
 
 @router.get(
@@ -179,5 +133,5 @@ async def list_categories(session: ReadSession, principal: AnyRole) -> list[Cate
             description=c.description,
             keywords=c.keywords,
         )
-        for c in await repository.categories(session)
+        for c in await org_repository.categories(session)
     ]

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from hotline.ticket.models import Category, IdempotencyRecord, Ticket, TicketEvent
+from hotline.ticket.models import IdempotencyRecord, Summons, Ticket, TicketEvent
 from hotline.ticket.schemas import TicketFilters
 
 
@@ -32,17 +32,6 @@ async def idempotency_record(
             IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key
         )
     )
-
-
-async def category(session: AsyncSession, code: str) -> Category | None:
-    return await session.get(Category, code)
-
-
-async def categories(session: AsyncSession) -> Sequence[Category]:
-    rows = await session.scalars(
-        select(Category).where(Category.active).order_by(Category.group_name, Category.code)
-    )
-    return rows.all()
 
 
 def _filtered(filters: TicketFilters) -> Select[Ticket]:
@@ -85,6 +74,21 @@ async def page(
         )
     query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
     return list((await session.scalars(query)).all())
+
+
+async def summoned(
+    session: AsyncSession, ticket_id: int, staff_id: int | None, unit_code: str | None
+) -> bool:
+    """Whether a whistle on the ticket summoned this person or their department."""
+    found = await session.scalar(
+        select(Summons.id)
+        .where(
+            Summons.ticket_id == ticket_id,
+            (Summons.staff_id == staff_id) | (Summons.unit_code == unit_code),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,14 +11,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
-from hotline.kit.clock import county_zone
-from hotline.ticket import phone as phones
+from hotline.kit import phone as phones
+from hotline.kit.types import Code, LocalTime
+from hotline.org.schemas import Line
 
 
 class Kind(StrEnum):
@@ -36,12 +35,6 @@ class Urgency(StrEnum):
     emergency = "emergency"  # danger to life or property
     utility = "utility"  # water, power, gas, heating
     normal = "normal"
-
-
-class Line(StrEnum):
-    main = "main"  # 12345
-    enterprise = "enterprise"  # 12345-9 迎且
-    relief = "relief"  # 12345-5 解纾暖
 
 
 class Status(StrEnum):
@@ -61,11 +54,8 @@ class Crs(StrEnum):
     bd09 = "bd09"
 
 
-# Times leave the API in the county's zone, with their offset (DESIGN.md §6).
-LocalTime = Annotated[
-    datetime, PlainSerializer(lambda t: t.astimezone(county_zone()).isoformat(), return_type=str)
-]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")]
+# The states a ticket can climb the escalation ladder in (workflow.states: Action.escalate).
+CLIMBING = ("dispatched", "signed", "rework", "return_requested")
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 

@@ -1,165 +1,16 @@
-"""Ticket use cases: intake and reads. Services flush but never commit."""
+"""Reading a ticket: who may, and the 404 for who may not (ticket.visibility). New tickets are
+made in hotline.intake."""
 
 from __future__ import annotations
-
-import hashlib
-import hmac
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
 from hotline.auth.service import Principal
-from hotline.errors import Forbidden, NotFound, Unprocessable
-from hotline.kit.clock import county_zone
-from hotline.routing import service as routing_service
-from hotline.routing.coords import to_wgs84
-from hotline.routing.state import RoutingState
-from hotline.sla import deadlines
-from hotline.sla.calendar import WorkCalendar
-from hotline.ticket import events, repository
-from hotline.ticket.catalogue import Known
-from hotline.ticket.models import Ticket, TicketEvent
-from hotline.ticket.schemas import Kind, Status, TicketCreate
+from hotline.errors import Forbidden, NotFound
+from hotline.ticket import repository
+from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import can_read
-
-
-def phone_hash(phone: str, key: bytes) -> str:
-    """Keyed hash of a normalised phone: repeat detection without reading the phone."""
-    return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()
-
-
-def ticket_number(ticket_id: int, created_at: datetime) -> str:
-    """Human number: the county-local date and the id, e.g. ``20261126000042``."""
-    return f"{created_at.astimezone(county_zone()):%Y%m%d}{ticket_id:06d}"
-
-
-@dataclass
-class Made:
-    """A ticket made in memory, with its first events and the place repeats are looked for."""
-
-    ticket: Ticket
-    events: list[TicketEvent]
-    neighbourhood: tuple[str, ...]
-
-
-async def make_ticket(
-    session: AsyncSession,
-    data: TicketCreate,
-    principal: Principal,
-    *,
-    category: Known | None,
-    state: RoutingState,
-    phone_key: bytes,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Made:
-    """A new ticket, routed at once, its clocks started, with its ``created`` (and, when
-    routing decided, ``dispatched``) events: nothing written yet (ticket.intake writes it).
-    Reads nothing either when the unit of work has its policies (sla.deadlines.use).
-
-    Raises Unprocessable (naming the field) for an unknown category.
-    """
-    if category is None or not category.active:
-        raise Unprocessable(
-            f"Unknown category {data.category!r}; see GET /v1/categories", field="category"
-        )
-    caller = data.caller
-    confidential = caller.confidential
-    if confidential is None:
-        confidential = data.kind is Kind.report  # reports (举报) are confidential by default
-    loc = data.location
-    lat = lon = None
-    if loc.lat is not None and loc.lon is not None:
-        lat, lon = to_wgs84(loc.lat, loc.lon, loc.crs.value)
-    routed = routing_service.route(
-        state,
-        category=data.category,
-        line=data.line.value,
-        where=routing_service.Where(loc.grid_code, lat, lon, loc.address),
-    )
-    decision, assignee = routed.decision, routed.assignee
-    route = {
-        "method": decision.method,
-        "unit_code": decision.unit_code,
-        "grid_code": decision.grid_code,
-        "assignee_id": assignee.id if assignee else None,
-        "assignee_name": assignee.name if assignee else None,
-        "rule_id": decision.rule_id,
-        "explanation": decision.explanation
-        + ("" if assignee or decision.grid_code is None else "; no worker on duty: grid queue"),
-        "candidates": list(decision.candidates),
-    }
-    dispatched = decision.method != "triage"
-    ticket = Ticket(
-        status=(Status.dispatched if dispatched else Status.triage).value,
-        kind=data.kind.value,
-        category_code=data.category,
-        urgency=data.urgency.value,
-        line=data.line.value,
-        content=data.content,
-        caller_name=caller.name,
-        caller_phone=caller.phone,
-        caller_phone_hash=phone_hash(caller.phone, phone_key) if caller.phone else None,
-        caller_confidential=confidential,
-        extra_callers=[],
-        location=loc.model_dump(mode="json", exclude_none=True),
-        lat=lat,
-        lon=lon,
-        address=loc.address,
-        route=route,
-        unit_code=decision.unit_code,
-        grid_code=decision.grid_code,
-        assignee_id=assignee.id if assignee else None,
-        area_code=decision.area_grid,
-        village_code=(routed.places or {}).get("village"),
-        township_code=(routed.places or {}).get("township"),
-        external_id=data.external_id,
-        created_by=principal.key_id,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
-    _defaults(ticket)
-    if dispatched:
-        await deadlines.on_dispatch(session, ticket, calendar, now)
-    else:
-        await deadlines.on_triage(session, ticket, calendar, now)
-    made = [
-        events.new(
-            ticket,
-            "created",
-            actor=principal,
-            at=now,
-            from_status=None,
-            to_status=Status.triage.value,
-            details={"kind": ticket.kind, "category": ticket.category_code, "line": ticket.line},
-        )
-    ]
-    if dispatched:
-        made.append(
-            events.new(
-                ticket,
-                "dispatched",
-                actor=None,
-                at=now,
-                from_status=Status.triage.value,
-                details={k: route[k] for k in ("method", "unit_code", "grid_code", "assignee_id")},
-            )
-        )
-    return Made(ticket, made, routed.neighbourhood)
-
-
-def _defaults(ticket: Ticket) -> None:
-    """The columns' defaults, which the ORM would apply only when flushing: the ticket is
-    written by one Core INSERT and answered from memory."""
-    for column in Ticket.__table__.columns:
-        default = column.default
-        if getattr(ticket, column.key) is None and default is not None and default.is_scalar:
-            setattr(ticket, column.key, default.arg)
-        elif getattr(ticket, column.key) is None and default is not None and default.is_callable:
-            setattr(ticket, column.key, default.arg(None))
 
 
 async def readable_ticket(session: AsyncSession, ticket_id: int, principal: Principal) -> Ticket:
@@ -170,10 +21,16 @@ async def readable_ticket(session: AsyncSession, ticket_id: int, principal: Prin
     ticket = await repository.get(session, ticket_id)
     if ticket is None:
         raise NotFound(f"No ticket {ticket_id}")
-    if not can_read(principal, ticket):
-        from hotline.workflow.common import summoned
-
-        summonable = principal.role in (Role.member, Role.officer)
-        if not (summonable and await summoned(session, ticket, principal)):
-            raise NotFound(f"No ticket {ticket_id}")
+    if not await readable(session, principal, ticket):
+        raise NotFound(f"No ticket {ticket_id}")
     return ticket
+
+
+async def readable(session: AsyncSession, principal: Principal, ticket: Ticket) -> bool:
+    """ticket.visibility's rule, and a summoned member or officer reads the whistle's ticket."""
+    if can_read(principal, ticket):
+        return True
+    summonable = principal.role in (Role.member, Role.officer)
+    return summonable and await repository.summoned(
+        session, ticket.id, principal.staff_id, principal.unit_code
+    )

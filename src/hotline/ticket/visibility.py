@@ -19,11 +19,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.auth.roles import CENTRE, FIELD, Role
 from hotline.auth.service import Principal
+from hotline.kit import phone as phones
 from hotline.kit.clock import utcnow
-from hotline.sla.sweep_rules import CLIMBING
-from hotline.ticket import phone as phones
 from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.schemas import (
+    CLIMBING,
     CallerRead,
     Crs,
     Deadlines,

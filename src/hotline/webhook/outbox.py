@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.kit.clock import local_iso, utcnow
-from hotline.ticket.models import Ticket
 from hotline.webhook import repository
 from hotline.webhook.models import Delivery
 
@@ -40,7 +39,8 @@ TYPES = {
 EVENT_TYPES = sorted({*TYPES.values(), "cluster.found", "webhook.ping"})
 
 
-def ticket_payload(ticket: Ticket) -> dict[str, Any]:
+def ticket_payload(ticket: Any) -> dict[str, Any]:
+    """A ticket row as subscribers see it (no personal data)."""
     at = local_iso
     return {
         "id": ticket.id,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
 
 from hotline.kit.patch import refuse_nulls
-from hotline.ticket.schemas import LocalTime
+from hotline.kit.types import LocalTime
 from hotline.webhook.outbox import EVENT_TYPES
 
 Url = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]  # the column's length

@@ -24,9 +24,8 @@ from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, Unprocessable
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import local_iso
-from hotline.ticket.models import CoHandler, Ticket
+from hotline.ticket.models import CoHandler, Summons, Ticket
 from hotline.ticket.visibility import present
-from hotline.workflow.models import Summons
 from hotline.workflow.schemas import Assignment, AssignmentPage
 
 

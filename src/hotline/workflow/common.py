@@ -29,11 +29,12 @@ from hotline.routing.state import RoutingCache, RoutingState
 from hotline.sla import deadlines
 from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import events
-from hotline.ticket.models import Ticket
+from hotline.ticket import repository as ticket_repository
+from hotline.ticket import service as ticket_service
+from hotline.ticket.models import Summons, Ticket
 from hotline.ticket.schemas import Status
-from hotline.ticket.visibility import can_read
 from hotline.workflow import states
-from hotline.workflow.models import Summons, TicketRequest
+from hotline.workflow.models import TicketRequest
 from hotline.workflow.states import Action
 
 
@@ -65,10 +66,7 @@ async def locked(
     pipeline.touch(session, ticket)
     if principal.role is Role.viewer:
         raise Forbidden("The dashboard role reads metrics, not tickets")
-    visible = can_read(principal, ticket) or (
-        principal.role in (Role.member, Role.officer) and await summoned(session, ticket, principal)
-    )
-    if not visible:
+    if not await ticket_service.readable(session, principal, ticket):
         # Not 403: another grid's ticket ids are not to be probed.
         raise NotFound(f"No ticket {ticket_id}")
     if if_match is not None and if_match != ticket.version:
@@ -80,15 +78,9 @@ async def locked(
 
 
 async def summoned(session: AsyncSession, ticket: Ticket, principal: Principal) -> bool:
-    found = await session.scalar(
-        select(Summons.id)
-        .where(
-            Summons.ticket_id == ticket.id,
-            (Summons.staff_id == principal.staff_id) | (Summons.unit_code == principal.unit_code),
-        )
-        .limit(1)
+    return await ticket_repository.summoned(
+        session, ticket.id, principal.staff_id, principal.unit_code
     )
-    return found is not None
 
 
 def ensure(ticket: Ticket, action: Action) -> None:

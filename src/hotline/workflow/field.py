@@ -11,11 +11,11 @@ from hotline.errors import Conflict, Forbidden, Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.org.models import GridMember, Unit
 from hotline.sla import deadlines, sweep_rules
-from hotline.ticket.models import CoHandler, Ticket
+from hotline.ticket.models import CoHandler, Summons, Ticket, Whistle
 from hotline.ticket.schemas import Status
 from hotline.workflow import actors, common, schemas
 from hotline.workflow.common import Act
-from hotline.workflow.models import Summons, TicketRequest, Whistle
+from hotline.workflow.models import TicketRequest
 from hotline.workflow.states import Action
 
 

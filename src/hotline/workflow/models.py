@@ -1,56 +1,15 @@
-"""Whistles and their summons, requests awaiting a dispatcher's decision."""
+"""Requests awaiting a dispatcher's decision (returns, extensions, staged answers,
+terminations)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db.base import Base, JSONType
-
-
-class Whistle(Base):
-    """A grid worker blowing the whistle (吹哨) on a ticket."""
-
-    __tablename__ = "whistle"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    level: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
-    by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    created_at: Mapped[datetime]
-
-
-class Summons(Base):
-    """One party a whistle summons: a dedicated member, or a department (any of its members
-    may report in, 报到). Each has its own deadline."""
-
-    __tablename__ = "summons"
-    __table_args__ = (Index("ix_summons_change_seq", "change_seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    whistle_id: Mapped[int] = mapped_column(ForeignKey("whistle.id"), index=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
-    unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
-    started_at: Mapped[datetime | None]
-    due_at: Mapped[datetime] = mapped_column(index=True)
-    reminded_at: Mapped[datetime | None]
-    overdue_at: Mapped[datetime | None]
-    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
-    reported_at: Mapped[datetime | None]
-    reported_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    late: Mapped[bool | None]
-    note: Mapped[str] = mapped_column(Text, default="")
-    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-
-    def change_keys(self) -> set[str]:
-        """Who the summons concerns (hotline.change): the member, or the department."""
-        keys = {f"staff:{self.staff_id}"} if self.staff_id else set()
-        return keys | ({f"unit:{self.unit_code}"} if self.unit_code else set())
 
 
 class TicketRequest(Base):

@@ -1,0 +1,62 @@
+"""HTTP for new tickets: POST /v1/tickets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
+
+from hotline.auth.dependencies import PresentedKey, client_address
+from hotline.errors import Conflict, Forbidden, Unauthenticated, Unprocessable, responses
+from hotline.intake import service
+from hotline.kit.clock import Now
+from hotline.ticket.schemas import TicketCreate, TicketRead
+from hotline.ticket.visibility import present
+
+router = APIRouter(prefix="/v1", tags=["tickets"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Retrying with the same key returns the first ticket instead of a second",
+    ),
+]
+
+
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TicketRead,
+    summary="Create a ticket (agent)",
+    responses=responses(Unauthenticated, Forbidden, Unprocessable, Conflict),
+)
+async def create_ticket(
+    data: TicketCreate,
+    request: Request,
+    response: Response,
+    presented: PresentedKey,
+    now: Now,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketRead:
+    """Post a citizen's appeal (an agent's key). It is routed at once and its first events
+    written in the same transaction. A replay (same `Idempotency-Key`, or a known
+    `external_id`) answers with the first ticket and the header `Idempotent-Replayed: true`."""
+    try:
+        result = await service.intake(
+            request.app.state.sessionmaker,
+            service.Caches.of(request.app.state),
+            data,
+            presented,
+            idempotency_key=idempotency_key,
+            phone_key=request.app.state.phone_key,
+            now=now,
+        )
+    except Unauthenticated:
+        request.app.state.throttle.failed(client_address(request))
+        raise
+    response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return present(result.principal, result.ticket)

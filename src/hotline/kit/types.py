@@ -1,0 +1,17 @@
+"""Field types every schema shares, with no domain words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import PlainSerializer, StringConstraints
+
+from hotline.kit.clock import county_zone
+
+# Times leave the API in the county's zone, with their offset (DESIGN.md §6).
+LocalTime = Annotated[
+    datetime, PlainSerializer(lambda t: t.astimezone(county_zone()).isoformat(), return_type=str)
+]
+# A unit's, a category's or a grid's code.
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")]
