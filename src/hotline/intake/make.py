@@ -150,12 +150,17 @@ async def make_ticket(
     return Made(ticket, made, routed.neighbourhood)
 
 
+# The columns' defaults, which the ORM would apply only when flushing: the ticket is written by
+# one Core INSERT and answered from memory.
+_DEFAULTS = [
+    (column.key, column.default)
+    for column in Ticket.__table__.columns
+    if column.default is not None and (column.default.is_scalar or column.default.is_callable)
+]
+
+
 def _defaults(ticket: Ticket) -> None:
-    """The columns' defaults, which the ORM would apply only when flushing: the ticket is
-    written by one Core INSERT and answered from memory."""
-    for column in Ticket.__table__.columns:
-        default = column.default
-        if getattr(ticket, column.key) is None and default is not None and default.is_scalar:
-            setattr(ticket, column.key, default.arg)
-        elif getattr(ticket, column.key) is None and default is not None and default.is_callable:
-            setattr(ticket, column.key, default.arg(None))
+    state = ticket.__dict__
+    for key, default in _DEFAULTS:
+        if state.get(key) is None:
+            setattr(ticket, key, default.arg if default.is_scalar else default.arg(None))

@@ -193,9 +193,7 @@ async def _write(
     postgres = pipeline.postgres(session)
     ticket.change_seq = pipeline.PENDING if postgres else (await pipeline.take(session))[0]
     day = f"{now.astimezone(county_zone()):%Y%m%d}"
-    row = await repository.insert_ticket(
-        session, ticket, made.neighbourhood, day, config_state.scalars()
-    )
+    row = await repository.insert_ticket(session, ticket, made.neighbourhood, day)
     if row is None:
         raise _Taken(by_key=False)
     values: tuple[Any, ...] = tuple(row)

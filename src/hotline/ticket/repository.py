@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, insert, literal, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from hotline.db import config_state
 from hotline.ticket.models import IdempotencyRecord, Summons, Ticket, TicketEvent
 from hotline.ticket.schemas import TicketFilters
 
@@ -115,59 +117,85 @@ async def open_repeat(
     )
 
 
-# Intake writes in SQLAlchemy Core: one statement per table, no ORM unit of work to run
-# (docs/performance.md). The ticket's number is finished by the database (the trigger
-# ticket_number appends the id to the day in ``number``) to the value ticket_number() gives.
-_WRITTEN = [c for c in Ticket.__table__.columns if c.key not in ("id", "possible_repeat_of_id")]
+# Intake writes in SQLAlchemy Core, with statements built and compiled once: one statement per
+# table and no ORM unit of work to run (docs/performance.md). The ticket's number is finished by
+# the database (the trigger ticket_number appends the id to the day in ``number``) to the value
+# intake.make.ticket_number() gives.
+_TICKET: Any = Ticket.__table__
+_WRITTEN = tuple(c.key for c in _TICKET.columns if c.key not in ("id", "possible_repeat_of_id"))
+_EVENT: Any = TicketEvent.__table__
+_EVENT_COLUMNS = tuple(c.key for c in _EVENT.columns if c.key != "id")
+_IDEMPOTENCY: Any = IdempotencyRecord.__table__
 
 
-def _repeat_of(ticket: Ticket, grids: Sequence[str]) -> Any:
-    """The oldest open ticket of the same caller, category and place (DESIGN.md §5)."""
-    if ticket.caller_phone_hash is None or not grids:
-        return None
-    return (
-        select(Ticket.id)
+def _upsert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+@lru_cache(maxsize=8)
+def _ticket_insert(dialect: str, external_id: bool) -> Any:
+    # The oldest open ticket of the same caller, category and place (DESIGN.md §5), found by
+    # the INSERT itself.
+    repeat = (
+        select(_TICKET.c.id)
         .where(
-            Ticket.caller_phone_hash == ticket.caller_phone_hash,
-            Ticket.category_code == ticket.category_code,
-            Ticket.status != "closed",
-            Ticket.area_code.in_(list(grids)),
+            _TICKET.c.caller_phone_hash == bindparam("r_hash"),
+            _TICKET.c.category_code == bindparam("r_category"),
+            _TICKET.c.status != "closed",
+            _TICKET.c.area_code.in_(bindparam("r_grids", expanding=True)),
         )
-        .order_by(Ticket.id)
+        .order_by(_TICKET.c.id)
         .limit(1)
         .scalar_subquery()
+    )
+    values: dict[str, Any] = {k: bindparam(k, type_=_TICKET.c[k].type) for k in _WRITTEN}
+    values["possible_repeat_of_id"] = repeat
+    statement = _upsert(dialect)(_TICKET).values(values)
+    if external_id:
+        statement = statement.on_conflict_do_nothing(index_elements=["external_id"])
+    return statement.returning(
+        _TICKET.c.id, _TICKET.c.possible_repeat_of_id, *config_state.scalars()
     )
 
 
 async def insert_ticket(
-    session: AsyncSession,
-    ticket: Ticket,
-    grids: Sequence[str],
-    day: str,
-    returning: Sequence[Any] = (),
+    session: AsyncSession, ticket: Ticket, grids: Sequence[str], day: str
 ) -> Row[Any] | None:
-    """One INSERT … RETURNING id, the repeat found and ``returning`` (the configuration
-    generation, to check the caches the ticket was made from). None when its ``external_id``
-    is taken (a replay: nothing written)."""
-    # Unset attributes are left to the columns' defaults.
-    values = {c.key: v for c in _WRITTEN if (v := getattr(ticket, c.key)) is not None}
-    values["number"] = day
-    values["possible_repeat_of_id"] = _repeat_of(ticket, grids)
-    dialect = session.get_bind().dialect.name
-    upsert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = upsert(Ticket).values(values)
-    if ticket.external_id is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["external_id"])
-    statement = statement.returning(Ticket.id, Ticket.possible_repeat_of_id, *returning)
-    return (await session.execute(statement)).first()
+    """One INSERT … RETURNING id, the repeat found and the configuration generation (to check
+    the caches the ticket was made from). None when its ``external_id`` is taken (a replay:
+    nothing written)."""
+    params = {k: getattr(ticket, k) for k in _WRITTEN}
+    params["number"] = day
+    params["r_hash"] = ticket.caller_phone_hash
+    params["r_category"] = ticket.category_code
+    params["r_grids"] = list(grids)
+    statement = _ticket_insert(session.get_bind().dialect.name, ticket.external_id is not None)
+    return (await session.execute(statement, params)).first()
 
 
 async def insert_events(session: AsyncSession, events: Sequence[TicketEvent]) -> None:
-    """The events in one multi-row INSERT."""
-    columns = [c.key for c in TicketEvent.__table__.columns if c.key != "id"]
+    """The events in one statement."""
     await session.execute(
-        insert(TicketEvent).values([{k: getattr(e, k) for k in columns} for e in events])
+        insert(_EVENT), [{k: getattr(e, k) for k in _EVENT_COLUMNS} for e in events]
     )
+
+
+@lru_cache(maxsize=4)
+def _claim(dialect: str) -> Any:
+    columns = ("api_key_id", "key", "request_hash", "ticket_id", "created_at")
+    if dialect == "postgresql":
+        # The advisory lock in the same statement: a key still in flight in another
+        # transaction (holding the lock) is not claimed and not waited for.
+        chosen = select(*(bindparam(k, type_=_IDEMPOTENCY.c[k].type) for k in columns)).where(
+            func.pg_try_advisory_xact_lock(bindparam("lock_id"))
+        )
+        statement: Any = pg_insert(_IDEMPOTENCY).from_select(list(columns), chosen)
+    else:
+        statement = sqlite_insert(_IDEMPOTENCY).values(
+            {k: bindparam(k, type_=_IDEMPOTENCY.c[k].type) for k in columns}
+        )
+    statement = statement.on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+    return statement.returning(_IDEMPOTENCY.c.id)
 
 
 async def claim_idempotency_key(
@@ -182,23 +210,15 @@ async def claim_idempotency_key(
 ) -> bool:
     """Record the key for the ticket; False when another request has it (committed, or on
     PostgreSQL still in flight: the advisory lock it holds is not free)."""
-    values = {
+    params: dict[str, Any] = {
         "api_key_id": api_key_id,
         "key": key,
         "request_hash": request_hash,
         "ticket_id": ticket_id,
         "created_at": now,
     }
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = select(
-            *(literal(v, IdempotencyRecord.__table__.c[k].type) for k, v in values.items())
-        )
-        statement: Any = (
-            pg_insert(IdempotencyRecord)
-            .from_select(list(values), chosen.where(func.pg_try_advisory_xact_lock(lock_id)))
-            .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-        )
-    else:
-        statement = sqlite_insert(IdempotencyRecord).values(values).on_conflict_do_nothing()
-    found = await session.execute(statement.returning(IdempotencyRecord.id))
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        params["lock_id"] = lock_id
+    found = await session.execute(_claim(dialect), params)
     return found.first() is not None
