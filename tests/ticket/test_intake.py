@@ -248,13 +248,13 @@ class TestAtomicity:
     async def test_failure_mid_intake_leaves_no_ticket_and_no_event(
         self, app: Any, client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from hotline.ticket import repository
+        from hotline.change import pipeline
 
-        async def broken(*args: Any, **kwargs: Any) -> None:
+        def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("disk on fire")
 
-        # After the ticket's own INSERT: the events never come.
-        monkeypatch.setattr(repository, "insert_events", broken)
+        # After the ticket's own INSERT (and its events' on PostgreSQL): nothing may stay.
+        monkeypatch.setattr(pipeline, "event", broken)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             r = await http.post("/v1/tickets", json=ticket_body(), headers=keys[Role.agent])

@@ -18,8 +18,7 @@ from sqlalchemy import update
 from hotline.auth.roles import Role
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
-from hotline.ticket.models import Ticket
-from hotline.ticket.models import Summons
+from hotline.ticket.models import Summons, Ticket
 from tests.conftest import Demo, mint
 
 GRID = "210124100002001"  # 东湖社区第一网格: where 东湖公园 routes

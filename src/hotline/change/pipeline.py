@@ -60,6 +60,8 @@ class _Pending:
     rows: dict[int, Any] = field(default_factory=dict)
     before: dict[int, set[str]] = field(default_factory=dict)
     keys: set[str] = field(default_factory=set)
+    # Keys another statement of this transaction already pg_notify-ed (intake's).
+    notified: set[str] = field(default_factory=set)
     events: list[tuple[Any, Any]] = field(default_factory=list)
     numbered: int = 0  # rows written already marked (``added``)
 
@@ -91,11 +93,16 @@ def event(session: AsyncSession, ticket: Any, recorded: Any) -> None:
     _pending(session).events.append((ticket, recorded))
 
 
-def added(session: AsyncSession, keys: Iterable[str], rows: int = 1) -> None:
+def added(
+    session: AsyncSession, keys: Iterable[str], rows: int = 1, *, notified: bool = False
+) -> None:
     """Rows written outside the ORM with their change number already handled (PENDING on
-    PostgreSQL, a number from ``take`` on SQLite): only wake their keys."""
+    PostgreSQL, a number from ``take`` on SQLite): only wake their keys (``notified``: the
+    statement that wrote them also sent their ``pg_notify``)."""
     pending = _pending(session)
     pending.keys.update(keys)
+    if notified:
+        pending.notified.update(keys)
     pending.numbered += rows
 
 
@@ -160,7 +167,7 @@ async def finish(session: AsyncSession) -> None:
     await session.flush()
     if keys:
         after_commit(session, lambda: notify.hub.publish(keys))
-        if postgres(session):
+        if postgres(session) and keys - pending.notified:
             await session.execute(
                 text("SELECT pg_notify(:channel, :payload)"),
                 {"channel": notify.CHANNEL, "payload": ",".join(sorted(keys))[:7900]},

@@ -15,6 +15,7 @@ request, exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import BigInteger, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,7 +58,7 @@ async def bump(session: AsyncSession, part: str) -> None:
     )
 
 
-def scalars() -> list[object]:
+def scalars() -> list[Any]:
     """The row as scalar subqueries, to ride in another statement's RETURNING (intake)."""
     return [
         select(c).where(ConfigState.id == 1).scalar_subquery().label(f"config_{c.key}")

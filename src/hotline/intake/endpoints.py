@@ -35,11 +35,10 @@ IdempotencyKey = Annotated[
 async def create_ticket(
     data: TicketCreate,
     request: Request,
-    response: Response,
     presented: PresentedKey,
     now: Now,
     idempotency_key: IdempotencyKey = None,
-) -> TicketRead:
+) -> Response:
     """Post a citizen's appeal (an agent's key). It is routed at once and its first events
     written in the same transaction. A replay (same `Idempotency-Key`, or a known
     `external_id`) answers with the first ticket and the header `Idempotent-Replayed: true`."""
@@ -56,7 +55,14 @@ async def create_ticket(
     except Unauthenticated:
         request.app.state.throttle.failed(client_address(request))
         raise
-    response.headers["Location"] = f"/v1/tickets/{result.ticket.id}"
+    headers = {"Location": f"/v1/tickets/{result.ticket.id}"}
     if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return present(result.principal, result.ticket)
+        headers["Idempotent-Replayed"] = "true"
+    # The answer is built as a TicketRead already: sent as it is, not validated a second time.
+    answer = present(result.principal, result.ticket)
+    return Response(
+        answer.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers=headers,
+    )

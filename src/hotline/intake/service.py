@@ -12,20 +12,21 @@ draft and Stripe.
 The key, its request hash and the ticket are written in one transaction, so a crash leaves
 either all of them or none, and a retry after a restart replays.
 
-Statements (PostgreSQL, an idempotent routed ticket): INSERT the ticket, RETURNING its id, the
-repeat it found and the configuration generation; INSERT its events; INSERT the key (taking the
-advisory lock); the outbox when someone subscribes; ``pg_notify``. The API key, category,
-policies, routing state and subscriptions come from the process's caches, which the generation
-returned by the first INSERT checks: if any moved meanwhile, the transaction is rolled back and
-the ticket made again from fresh caches (and a key revoked meanwhile is refused). A key already
-recorded rolls the transaction back too, and the first ticket is replayed.
+Statements (PostgreSQL, an idempotent routed ticket): one, whose data-modifying CTEs INSERT the
+ticket (finding the repeat it repeats), its events and its key (taking the advisory lock), and
+whose answer carries the configuration generation and the ``pg_notify`` of the change; and the
+outbox when someone subscribes. (SQLite: a change number, then a statement per table.) The API
+key, category, policies, routing state and subscriptions come from the process's caches, which
+that generation checks: if any moved meanwhile, the transaction is rolled back and the ticket
+made again from fresh caches (and a key revoked meanwhile is refused). A key already recorded
+rolls the transaction back too, and the first ticket is replayed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.auth.roles import Role
 from hotline.auth.service import Keys, Principal
-from hotline.change import pipeline
+from hotline.change import notify, pipeline
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -190,35 +191,104 @@ async def _write(
         now=now,
     )
     ticket = made.ticket
-    postgres = pipeline.postgres(session)
-    ticket.change_seq = pipeline.PENDING if postgres else (await pipeline.take(session))[0]
     day = f"{now.astimezone(county_zone()):%Y%m%d}"
+    claim = (
+        repository.Claim(
+            principal.key_id,
+            idempotency_key,
+            digest,
+            _lock_id("idem", principal.key_id, idempotency_key),
+        )
+        if idempotency_key is not None
+        else None
+    )
+    if pipeline.postgres(session):
+        await _write_postgres(session, caches, seen, ticket, made, day, claim, now)
+    else:
+        await _write_sqlite(session, caches, seen, ticket, made, day, claim, now)
+    for event in made.events:
+        pipeline.event(session, ticket, event)
+    return ticket
+
+
+def _check(caches: Caches, seen: config_state.Generation, values: Sequence[Any]) -> None:
+    """The generation the statement read against the one the caches were used as of."""
+    now_seen = config_state.Generation(*(int(v) for v in values))
+    if now_seen != seen:
+        caches.watch.seen = now_seen
+        raise _Stale
+
+
+async def _write_postgres(
+    session: AsyncSession,
+    caches: Caches,
+    seen: config_state.Generation,
+    ticket: Ticket,
+    made: make.Made,
+    day: str,
+    claim: repository.Claim | None,
+    now: datetime,
+) -> None:
+    """One statement: the ticket, its events, its key, its wake-up (repository)."""
+    ticket.change_seq = pipeline.PENDING
+    keys = ticket.change_keys()
+    row = await repository.insert_everything(
+        session,
+        ticket,
+        made.neighbourhood,
+        day,
+        made.events,
+        claim,
+        channel=notify.CHANNEL,
+        wake=",".join(sorted(keys)),
+        now=now,
+    )
+    if row is None:
+        raise _Taken(by_key=False)
+    values: tuple[Any, ...] = tuple(row)
+    ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
+    ticket.number = make.ticket_number(ticket.id, now)
+    _check(caches, seen, values[3:-1])
+    if claim is not None and values[2] is None:
+        raise _Taken(by_key=True)
+    for event in made.events:
+        event.ticket_id = ticket.id
+    pipeline.added(session, keys, notified=True)
+
+
+async def _write_sqlite(
+    session: AsyncSession,
+    caches: Caches,
+    seen: config_state.Generation,
+    ticket: Ticket,
+    made: make.Made,
+    day: str,
+    claim: repository.Claim | None,
+    now: datetime,
+) -> None:
+    """A statement per table, the change number taken first (one writer at a time)."""
+    ticket.change_seq = (await pipeline.take(session))[0]
     row = await repository.insert_ticket(session, ticket, made.neighbourhood, day)
     if row is None:
         raise _Taken(by_key=False)
     values: tuple[Any, ...] = tuple(row)
     ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
     ticket.number = make.ticket_number(ticket.id, now)
-    now_seen = config_state.Generation(*(int(v) for v in values[2:]))
-    if now_seen != seen:
-        caches.watch.seen = now_seen
-        raise _Stale
+    _check(caches, seen, values[2:])
     for event in made.events:
         event.ticket_id = ticket.id
-        pipeline.event(session, ticket, event)
     await repository.insert_events(session, made.events)
-    if idempotency_key is not None and not await repository.claim_idempotency_key(
+    if claim is not None and not await repository.claim_idempotency_key(
         session,
-        api_key_id=principal.key_id,
-        key=idempotency_key,
-        request_hash=digest,
+        api_key_id=claim.api_key_id,
+        key=claim.key,
+        request_hash=claim.request_hash,
         ticket_id=ticket.id,
-        lock_id=_lock_id("idem", principal.key_id, idempotency_key),
+        lock_id=claim.lock_id,
         now=now,
     ):
         raise _Taken(by_key=True)
     pipeline.added(session, ticket.change_keys())
-    return ticket
 
 
 async def _replay(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, insert, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,6 +179,92 @@ async def insert_events(session: AsyncSession, events: Sequence[TicketEvent]) ->
     await session.execute(
         insert(_EVENT), [{k: getattr(e, k) for k in _EVENT_COLUMNS} for e in events]
     )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An Idempotency-Key to record with the ticket (and the advisory lock it takes)."""
+
+    api_key_id: int
+    key: str
+    request_hash: str
+    lock_id: int
+
+
+@lru_cache(maxsize=16)
+def _everything(external_id: bool, events: int, claim: bool) -> Any:
+    """PostgreSQL: the whole ticket in one statement. The ticket's INSERT, its events' and the
+    key's as data-modifying CTEs, and the answer: the ticket's id, the repeat found, the key's
+    row (null: another request has the key), the configuration generation, and the
+    ``pg_notify`` of its wake-up keys (sent only if the transaction commits)."""
+    ticket = _ticket_insert("postgresql", external_id).cte("t")
+    columns = [c for c in _EVENT_COLUMNS if c != "ticket_id"]
+    rows = [
+        select(ticket.c.id, *(bindparam(f"e{n}_{c}", type_=_EVENT.c[c].type) for c in columns))
+        for n in range(events)
+    ]
+    made = pg_insert(_EVENT).from_select(["ticket_id", *columns], union_all(*rows)).cte("e")
+    answer: list[Any] = [ticket.c.id, ticket.c.possible_repeat_of_id]
+    if claim:
+        keys = ("api_key_id", "key", "request_hash", "created_at")
+        chosen = select(
+            *(bindparam(k, type_=_IDEMPOTENCY.c[k].type) for k in keys), ticket.c.id
+        ).where(func.pg_try_advisory_xact_lock(bindparam("lock_id")))
+        record = (
+            pg_insert(_IDEMPOTENCY)
+            .from_select([*keys, "ticket_id"], chosen)
+            .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+            .returning(_IDEMPOTENCY.c.id)
+            .cte("k")
+        )
+        answer.append(select(record.c.id).scalar_subquery())
+    else:
+        answer.append(literal(None).label("k"))
+    final: Any = select(
+        *answer,
+        *config_state.scalars(),
+        func.pg_notify(bindparam("channel"), bindparam("wake")).label("notified"),
+    ).select_from(ticket)
+    return final.add_cte(made)
+
+
+async def insert_everything(
+    session: AsyncSession,
+    ticket: Ticket,
+    grids: Sequence[str],
+    day: str,
+    events: Sequence[TicketEvent],
+    claim: Claim | None,
+    *,
+    channel: str,
+    wake: str,
+    now: Any,
+) -> Row[Any] | None:
+    """PostgreSQL: ``_everything`` with this ticket's values. None when its ``external_id`` is
+    taken (nothing written)."""
+    params = {k: getattr(ticket, k) for k in _WRITTEN}
+    params.update(
+        number=day,
+        r_hash=ticket.caller_phone_hash,
+        r_category=ticket.category_code,
+        r_grids=list(grids),
+        channel=channel,
+        wake=wake,
+    )
+    for n, event in enumerate(events):
+        for c in _EVENT_COLUMNS:
+            if c != "ticket_id":
+                params[f"e{n}_{c}"] = getattr(event, c)
+    if claim is not None:
+        params.update(
+            api_key_id=claim.api_key_id,
+            key=claim.key,
+            request_hash=claim.request_hash,
+            created_at=now,
+            lock_id=claim.lock_id,
+        )
+    statement = _everything(ticket.external_id is not None, len(events), claim is not None)
+    return (await session.execute(statement, params)).first()
 
 
 @lru_cache(maxsize=4)
