@@ -1,7 +1,10 @@
-"""``create_app()``: the lifespan owns the engine, the session factory and the secrets."""
+"""``create_app()``: the lifespan owns the engine, the session factory and the secrets;
+``serving_app()`` is the one ``hotline serve`` runs, which also loads its caches and settles its
+heap before it answers anyone."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,11 +21,12 @@ from hotline.change import notify
 from hotline.config import Settings, get_settings
 from hotline.db import config_state
 from hotline.db.engine import create_engine, create_sessionmaker
+from hotline.db.session import unit_of_work
 from hotline.errors import PROBLEM_JSON, install_handlers
 from hotline.jobs import serve as serve_jobs
 from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import Clock, county_zone
-from hotline.ops import access_log
+from hotline.ops import access_log, heap
 from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.org.categories import Categories
 from hotline.routing.state import RoutingCache
@@ -31,6 +35,8 @@ from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
 from hotline.webhook import outbox
 from hotline.workflow import assignments
+
+log = logging.getLogger(__name__)
 
 # Adds or overrides years of the official calendar (see docs/clocks.md).
 CALENDAR_FILE = "calendar.json"
@@ -45,7 +51,12 @@ Authenticate with `Authorization: Bearer <API key>`. Every error is `application
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def serving_app() -> FastAPI:
+    """The app of a ``hotline serve`` process (uvicorn's factory)."""
+    return create_app(serving=True)
+
+
+def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
     settings = settings or get_settings()
     access_log.install()
 
@@ -75,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The one outbound HTTP client (webhooks); tests swap in a MockTransport.
         app.state.http = httpx.AsyncClient(follow_redirects=False)
         jobs = app.state.jobs = serve_jobs.start(app.state, settings)
+        if serving:
+            await _load_caches(app.state)
+            heap.settle()
         try:
             yield
         finally:
@@ -100,6 +114,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _load_caches(state: Any) -> None:
+    """Fill the caches a request would otherwise fill first (the routing state of a large
+    county takes a good part of a second), so that the first appeals wait for nothing. A
+    database that cannot answer yet is no reason not to start: the caches then fill on use."""
+    try:
+        async with unit_of_work(state.sessionmaker, read_only=True) as session:
+            seen = await state.config.read(session)
+            await state.routing.current(session, seen.org)
+            await state.calendars.current(session, seen.calendar)
+            await state.policies.current(session, seen.policies)
+            await state.subscribers.current(session, seen.webhooks)
+    except Exception as exc:
+        log.warning("caches not loaded at start (%s); they fill on first use", exc)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

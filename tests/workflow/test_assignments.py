@@ -153,6 +153,32 @@ async def test_a_wait_with_nothing_new_returns_empty_after_the_wait(
     assert 0.9 <= took < 3, took
 
 
+async def test_a_wait_that_runs_out_unwoken_looks_once_and_the_next_poll_sees_what_it_missed(
+    client: httpx.AsyncClient, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Time running out is the commonest end of a long poll: it costs no second look. A change
+    # nobody announced (as when another process's notice is still on its way) is not lost:
+    # the cursor did not move, so the next poll names it.
+    worker = demo.headers("worker", GRID)
+    cursor = (await poll(client, worker)).json()["cursor"]
+    looks: list[int | None] = []
+    look = assignments._look
+
+    async def counted(session: Any, principal: Any, since: int | None, limit: int) -> Any:
+        looks.append(since)
+        return await look(session, principal, since, limit)
+
+    monkeypatch.setattr(assignments, "_look", counted)
+    monkeypatch.setattr(notify.hub, "publish", lambda keys: None)  # nobody hears of it
+    waiting = asyncio.create_task(poll(client, worker, since=cursor, wait=1))
+    await asyncio.sleep(0.2)
+    ticket = await post_ticket(client, demo)
+    r = await waiting
+    assert ids(r) == [] and r.json()["cursor"] == cursor
+    assert len(looks) == 1
+    assert ids(await poll(client, worker, since=cursor)) == [ticket]
+
+
 async def test_a_change_during_a_wait_wakes_it_early(client: httpx.AsyncClient, demo: Demo) -> None:
     worker = demo.headers("worker", GRID)
     cursor = (await poll(client, worker)).json()["cursor"]

@@ -64,7 +64,7 @@ def serve(
         _load_demo(settings)
     console.print(f"hotline listening on http://{host}:{port} ({workers} worker(s))")
     uvicorn.run(
-        "hotline.app:create_app",
+        "hotline.app:serving_app",
         factory=True,
         host=host,
         port=port,

@@ -16,6 +16,7 @@ from typing import Any
 
 from hotline.config import Settings
 from hotline.db.session import unit_of_work
+from hotline.hotspot import cluster
 from hotline.hotspot import service as hotspots
 from hotline.jobs import runner, sweep
 from hotline.jobs.runner import Jobs, Stats
@@ -32,6 +33,7 @@ def start(state: Any, settings: Settings) -> Jobs:
     """Start the jobs the settings turn on, over the app's engine, sessions and caches."""
     jobs = Jobs()
     if settings.sweeper.enabled:
+        cluster.warm()  # the detection below tokenises; see there why before serving
         stats = jobs.stats["sweep"] = Stats()
         detected = [0.0]
 

@@ -232,7 +232,10 @@ async def poll(
             if not unchanged or remaining <= 0:
                 break
             # A wake-up may be for someone else (or for all, on SQLite): look, then wait on.
-            await notify.hub.wait((), remaining, ready)
+            # Time running out unwoken needs no last look: the answer is the last look's, whose
+            # cursor did not move, so a change not yet announced is the next poll's first item.
+            if not await notify.hub.wait((), remaining, ready):
+                break
     finally:
         notify.hub.unregister(keys, ready)
     items.reverse()  # newest change first
