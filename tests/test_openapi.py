@@ -21,3 +21,21 @@ def test_every_operation_declares_its_problems() -> None:
         for method, op in operations.items():
             if path.startswith("/v1"):
                 assert "401" in op["responses"], f"{method} {path}"
+
+
+def test_every_authenticated_operation_names_the_roles_it_admits() -> None:
+    import yaml
+
+    doc = yaml.safe_load(render())
+    roles = {
+        (method, path): op.get("x-roles")
+        for path, operations in doc["paths"].items()
+        for method, op in operations.items()
+    }
+    for (method, path), admitted in roles.items():
+        if path.startswith("/v1") and "401" in doc["paths"][path][method]["responses"]:
+            assert admitted, f"{method} {path} names no roles"
+    assert roles[("post", "/v1/tickets/{ticket_id}/sign")] == ["member", "officer", "worker"]
+    assert roles[("post", "/v1/tickets/{ticket_id}/answer")] == ["agent"]
+    assert roles[("get", "/v1/assignments")] == ["member", "officer", "worker"]
+    assert "viewer" not in roles[("get", "/v1/tickets/{ticket_id}")]

@@ -11,10 +11,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 import hotline
 from hotline.api import router
+from hotline.auth.roles import Role
 from hotline.auth.service import Keys
 from hotline.auth.throttle import Throttle
 from hotline.change import notify
@@ -23,6 +26,7 @@ from hotline.db import config_state
 from hotline.db.engine import create_engine, create_sessionmaker
 from hotline.db.session import unit_of_work
 from hotline.errors import PROBLEM_JSON, install_handlers
+from hotline.hotspot.runner import Clustering, InThread
 from hotline.jobs import serve as serve_jobs
 from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import Clock, county_zone
@@ -34,7 +38,7 @@ from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
 from hotline.webhook import outbox
-from hotline.workflow import assignments
+from hotline.workflow import repository as workflow_repository
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +83,24 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         app.state.subscribers = outbox.Subscribers()
         app.state.calendars = CalendarCache(county_zone(), settings.data_dir / CALENDAR_FILE)
         await notify.hub.start(
-            settings.database_url, app.state.sessionmaker, assignments.keys_between
+            settings.database_url, app.state.sessionmaker, workflow_repository.keys_between
         )
         app.state.throttle = Throttle(settings.security.bad_key_limit)
         app.state.clock = Clock()
+        # Hot-spot clustering: a child process when serving (hotspot.runner says why).
+        app.state.clustering = Clustering() if serving else InThread()
         # The one outbound HTTP client (webhooks); tests swap in a MockTransport.
         app.state.http = httpx.AsyncClient(follow_redirects=False)
         jobs = app.state.jobs = serve_jobs.start(app.state, settings)
         if serving:
+            app.state.clustering.start()
             await _load_caches(app.state)
             heap.settle()
         try:
             yield
         finally:
             await jobs.stop()
+            app.state.clustering.close()
             await app.state.http.aclose()
             await notify.hub.stop()
             await engine.dispose()
@@ -160,6 +168,18 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def _roles(dependant: Dependant) -> frozenset[Role] | None:
+    """The roles the endpoint's ``require`` dependency admits, wherever it sits in the tree."""
+    for sub in dependant.dependencies:
+        roles = getattr(sub.call, "roles", None)
+        if roles is not None:
+            return frozenset(roles)
+        found = _roles(sub)
+        if found is not None:
+            return found
+    return None
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The generated schema, with FastAPI's default 422 replaced by our problem document."""
     if app.openapi_schema:
@@ -167,6 +187,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        roles = _roles(route.dependant)
+        if roles is None:
+            continue
+        operations = schema["paths"].get(getattr(context, "path_format", route.path_format), {})
+        for method in route.methods or ():
+            operations[method.lower()]["x-roles"] = sorted(r.value for r in roles)
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     for name in ("HTTPValidationError", "ValidationError"):

@@ -203,6 +203,63 @@ class TestRefresher:
         async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
             assert (await rollup.state(session)).built
 
+    async def test_read_apart_and_stored_it_answers_as_the_tickets(
+        self,
+        app: Any,
+        client: httpx.AsyncClient,
+        demo: Demo,
+        clock: Clock,
+        history: None,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # The loop's refresh on SQLite: the dirty days read in a read-only transaction, then
+        # written in a short one (on PostgreSQL the loop refreshes in one; both must agree).
+        from hotline.jobs import serve
+
+        h = History(client, demo, clock)
+        ids = await ticket_ids(app)
+        await refresh(app)
+        await h.act(
+            "2026-04-02T10:00:00+08:00", ids["03-04 10:00"], "callback", "agent", UNSATISFIED
+        )
+        await h.act("2026-04-02T11:00:00+08:00", ids["03-03 09:20"], "sign", "worker")
+        async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
+            computed = await rollup.compute(session, datetime.now(UTC))
+        assert computed is not None and len(computed.days) == 2
+        async with unit_of_work(app.state.sessionmaker) as session:
+            stored = await rollup.store(session, computed, datetime.now(UTC))
+        assert stored is not None and stored.days == 2
+        async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
+            assert not await rollup.dirty_days(session, stored.watermark)
+        await assert_as_plain(client, demo, monkeypatch)
+        await h.act("2026-04-02T12:00:00+08:00", ids["03-04 10:00"], "sign", "worker")
+        await serve._refresh(app.state)
+        async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
+            assert not await rollup.dirty_days(session, (await rollup.state(session)).watermark)
+        await assert_as_plain(client, demo, monkeypatch)
+
+    async def test_rows_read_before_another_refresh_are_not_stored(
+        self,
+        app: Any,
+        client: httpx.AsyncClient,
+        demo: Demo,
+        clock: Clock,
+        history: None,  # noqa: F811
+    ) -> None:
+        h = History(client, demo, clock)
+        await refresh(app)
+        await h.act(
+            "2026-04-02T11:00:00+08:00", (await ticket_ids(app))["03-03 09:20"], "sign", "worker"
+        )
+        async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
+            computed = await rollup.compute(session, datetime.now(UTC))
+        assert computed is not None and computed.days
+        moved = await refresh(app)  # another process got there first
+        async with unit_of_work(app.state.sessionmaker) as session:
+            assert await rollup.store(session, computed, datetime.now(UTC)) is None
+        async with unit_of_work(app.state.sessionmaker, read_only=True) as session:
+            assert (await rollup.state(session)).watermark == moved.watermark
+
 
 class TestPercentile:
     async def test_the_90th_percentile_inside_a_bin_is_the_tickets_own(

@@ -15,6 +15,7 @@ from hotline.change import notify
 from hotline.config import Settings
 from hotline.kit import cursor as cursors
 from hotline.workflow import assignments
+from hotline.workflow import repository as workflow_repository
 from tests.conftest import Demo
 
 GRID = "210124100002001"
@@ -414,7 +415,7 @@ async def test_sqlite_a_fresh_process_hears_a_change_made_elsewhere(
         # As in a process that has just started: its watcher has not read the counter yet.
         await notify.hub.stop()
         await notify.hub.start(
-            settings.database_url, app.state.sessionmaker, assignments.keys_between
+            settings.database_url, app.state.sessionmaker, workflow_repository.keys_between
         )
         waiting = asyncio.create_task(poll(client, worker, since=cursor, wait=3))
         deadline = time.monotonic() + 5

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.audit import repository
 from hotline.audit.models import PiiRead
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
@@ -87,5 +87,4 @@ def note(
 
 
 async def latest(session: AsyncSession, limit: int) -> Sequence[PiiRead]:
-    rows = await session.scalars(select(PiiRead).order_by(PiiRead.id.desc()).limit(limit))
-    return rows.all()
+    return await repository.latest(session, limit)

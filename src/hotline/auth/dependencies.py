@@ -57,6 +57,8 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting these roles (403 for the others). The roles stay on it, as
+    ``roles``, for the schema (app._openapi)."""
     allowed = frozenset(roles)
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
@@ -65,11 +67,15 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden(f"Role {principal.role.value} may not do this; needs one of: {names}")
         return principal
 
+    dependency.roles = allowed  # type: ignore[attr-defined]
     return dependency
 
 
+# The roles an endpoint admits, named in its signature (and listed in openapi.yaml, x-roles).
 Agent = Annotated[Principal, Depends(require(Role.agent))]
+Dispatcher = Annotated[Principal, Depends(require(Role.dispatcher))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 CentreReader = Annotated[Principal, Depends(require(*CENTRE))]
 TicketReader = Annotated[Principal, Depends(require(*CENTRE, *FIELD))]
+FieldActor = Annotated[Principal, Depends(require(*FIELD))]
 AnyRole = Annotated[Principal, Depends(require(*Role))]

@@ -7,9 +7,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.auth import repository
 from hotline.auth.models import ApiKey
 from hotline.auth.roles import Role
 from hotline.db import config_state
@@ -83,16 +83,7 @@ def _split(presented: str) -> str:
 
 
 async def _load(session: AsyncSession, prefix: str) -> _Known | None:
-    # The unit's kind by name: an officer reads below their unit (ticket.visibility), and auth
-    # sits below the organisation in the house.
-    unit = table("unit", column("code"), column("kind"))
-    found = (
-        await session.execute(
-            select(ApiKey, unit.c.kind)
-            .outerjoin(unit, unit.c.code == ApiKey.unit_code)
-            .where(ApiKey.prefix == prefix)
-        )
-    ).first()
+    found = await repository.key_with_unit_kind(session, prefix)
     if found is None:
         return None
     row, kind = found

@@ -97,15 +97,12 @@ class Hub:
 
     @staticmethod
     async def _counter(maker: async_sessionmaker[AsyncSession]) -> int | None:
-        from sqlalchemy import select
-
-        from hotline.change.models import ChangeCounter
+        from hotline.change import repository
         from hotline.db.session import unit_of_work
 
         try:
             async with unit_of_work(maker, read_only=True) as session:
-                value = await session.scalar(select(ChangeCounter.value))
-                return int(value) if value is not None else None
+                return await repository.counter(session)
         except Exception as exc:  # a busy or missing database: try again next tick
             log.debug("change counter unreadable: %s", exc)
             return None

@@ -32,11 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.change import notify
-from hotline.change.models import ChangeCounter, Departure
+from hotline.change import notify, repository
 from hotline.db.session import after_commit, before_commit
 from hotline.webhook import outbox
 
@@ -113,13 +111,7 @@ def postgres(session: AsyncSession) -> bool:
 async def take(session: AsyncSession, count: int = 1) -> range:
     """The next ``count`` change numbers, in one statement; the counter row stays locked until
     commit, so numbers are handed out in commit order."""
-    result = await session.execute(
-        update(ChangeCounter)
-        .where(ChangeCounter.id == 1)
-        .values(value=ChangeCounter.value + count)
-        .returning(ChangeCounter.value)
-    )
-    last = int(result.scalar_one())
+    last = await repository.advance(session, count)
     taken = range(last - count + 1, last + 1)
     if not postgres(session):
         after_commit(session, lambda: notify.hub.mark_local(taken))
@@ -157,8 +149,8 @@ async def finish(session: AsyncSession) -> None:
     if gone:
         # Ids first: a departure of a ticket made in this unit of work needs its id.
         await session.flush()
-        await session.execute(
-            insert(Departure),
+        await repository.add_departures(
+            session,
             [
                 {"ticket_id": ticket_id, "key": key, "change_seq": taken}
                 for (ticket_id, key), taken in zip(gone, numbers[len(rows) :], strict=True)
@@ -168,7 +160,4 @@ async def finish(session: AsyncSession) -> None:
     if keys:
         after_commit(session, lambda: notify.hub.publish(keys))
         if postgres(session) and keys - pending.notified:
-            await session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": notify.CHANNEL, "payload": ",".join(sorted(keys))[:7900]},
-            )
+            await repository.notify(session, notify.CHANNEL, ",".join(sorted(keys))[:7900])

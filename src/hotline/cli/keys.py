@@ -93,24 +93,20 @@ def keys_revoke(
 
 
 async def _keys(settings: Settings) -> list[Any]:
-    from sqlalchemy import select
-
-    from hotline.auth.models import ApiKey
+    from hotline.auth import repository
     from hotline.db.engine import create_engine, create_sessionmaker
     from hotline.db.session import unit_of_work
 
     engine = create_engine(settings)
     try:
         async with unit_of_work(create_sessionmaker(engine), read_only=True) as session:
-            return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+            return list(await repository.keys(session))
     finally:
         await engine.dispose()
 
 
 async def _revoke(settings: Settings, prefix: str) -> bool:
-    from sqlalchemy import update
-
-    from hotline.auth.models import ApiKey
+    from hotline.auth import repository
     from hotline.db import config_state
     from hotline.db.engine import create_engine, create_sessionmaker
     from hotline.db.session import unit_of_work
@@ -119,13 +115,9 @@ async def _revoke(settings: Settings, prefix: str) -> bool:
     engine = create_engine(settings)
     try:
         async with unit_of_work(create_sessionmaker(engine)) as session:
-            result = await session.execute(
-                update(ApiKey)
-                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
+            revoked = await repository.revoke(session, prefix, utcnow())
             await config_state.bump(session, "keys")
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return revoked
     finally:
         await engine.dispose()
 

@@ -14,10 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.auth.models import ApiKey
+from hotline.auth import repository as auth_repository
 from hotline.auth.roles import Role
 from hotline.auth.service import create_key
 from hotline.config import Settings
@@ -27,7 +26,7 @@ from hotline.demo import people
 from hotline.demo.county import CONFIRMATION_GROUP, DEPARTMENTS, demo_county
 from hotline.kit.clock import utcnow
 from hotline.org import catalogue, staff, units
-from hotline.org.models import Staff, Unit
+from hotline.org import repository as org_repository
 from hotline.org.schemas import RuleCreate, StaffCreate, StaffRole, UnitCreate, UnitKind
 
 DEMO_KEYS_FILE = "demo-keys.json"
@@ -49,7 +48,7 @@ async def _already_loaded(session: AsyncSession, path: Path) -> bool:
         prefix = listed[0]["key"].split("_", 2)[1]
     except (OSError, ValueError, LookupError, AttributeError):
         return False
-    return await session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is not None
+    return await auth_repository.key_exists(session, prefix)
 
 
 async def _organisation(session: AsyncSession, now: datetime) -> list[tuple[str, str]]:
@@ -174,10 +173,7 @@ async def _rekey(session: AsyncSession) -> list[dict[str, Any]]:
     for name, role in CENTRE_PEOPLE:
         minted = await create_key(session, name=name, role=role)
         listed.append({"name": name, "role": role.value, "unit": None, "key": minted.key})
-    people_rows = await session.scalars(
-        select(Staff).where(Staff.role.in_(("worker", "member", "officer"))).order_by(Staff.id)
-    )
-    for person in people_rows:
+    for person in await org_repository.field_staff(session):
         listed.append(
             await _key(session, person.name, Role(person.role), person.unit_code, person.id)
         )
@@ -201,7 +197,7 @@ async def load_into(session: AsyncSession, path: Path) -> bool:
     if await _already_loaded(session, path):
         return False
     now = utcnow()
-    if await session.get(Unit, COUNTY_CODE) is not None:
+    if await org_repository.unit(session, COUNTY_CODE) is not None:
         # The database has the demo but this data directory lost its keys: new keys for the
         # same people (keys are stored hashed and cannot be recovered).
         listed = await _rekey(session)

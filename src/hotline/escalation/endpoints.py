@@ -19,7 +19,7 @@ from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import present
 from hotline.workflow import actors, common
 from hotline.workflow.common import Act
-from hotline.workflow.endpoints import ActionRoute, add_action
+from hotline.workflow.routes import ActionRoute, add_action
 from hotline.workflow.states import Action
 
 router = APIRouter(prefix="/v1", tags=["escalation"])

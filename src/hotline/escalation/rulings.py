@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import Role
 from hotline.errors import InvalidTransition, Unprocessable
+from hotline.escalation import repository
 from hotline.kit.clock import local_iso
 from hotline.org import catalogue
 from hotline.org.schemas import RuleCreate
 from hotline.routing.state import RoutingState
-from hotline.ticket.models import CoHandler, Ticket, TicketEvent
+from hotline.ticket import repository as ticket_repository
+from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.schemas import Line, Status
 from hotline.workflow import common
 from hotline.workflow.common import Act
@@ -36,21 +37,8 @@ HISTORY = (
 
 
 async def disputed(session: AsyncSession, limit: int) -> list[tuple[Ticket, list[dict[str, Any]]]]:
-    tickets = list(
-        (
-            await session.scalars(
-                select(Ticket)
-                .where(Ticket.status == "arbitration")
-                .order_by(Ticket.updated_at)
-                .limit(limit)
-            )
-        ).all()
-    )
-    rows = await session.scalars(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id.in_([t.id for t in tickets]), TicketEvent.action.in_(HISTORY))
-        .order_by(TicketEvent.id)
-    )
+    tickets = await repository.in_arbitration(session, limit)
+    rows = await repository.history(session, [t.id for t in tickets], HISTORY)
     history: dict[int, list[dict[str, Any]]] = {}
     for e in rows:
         history.setdefault(e.ticket_id, []).append(
@@ -89,7 +77,7 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
     before = common.move(ticket, Action.ruling)
     ticket.designated = True
     ticket.co_handlers = co_units
-    await session.execute(delete(CoHandler).where(CoHandler.ticket_id == ticket.id))
+    await ticket_repository.drop_co_handlers(session, ticket.id)
     session.add_all(
         CoHandler(ticket_id=ticket.id, unit_code=c, named_at=act.now, report="") for c in co_units
     )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
-from hotline.escalation import ladder
-from hotline.escalation.models import LadderRung
+from hotline.escalation import ladder, repository
 from hotline.kit.clock import local_iso
 from hotline.routing.state import RoutingState
 from hotline.sla import deadlines
@@ -34,9 +32,7 @@ class Ladder:
 
     async def rungs(self) -> list[ladder.Rung]:
         if self._rungs is None:
-            rows = await self.session.scalars(
-                select(LadderRung).order_by(LadderRung.track, LadderRung.level)
-            )
+            rows = await repository.rungs(self.session)
             self._rungs = [ladder.Rung(r.track, r.level, r.kind, r.name) for r in rows]
         return self._rungs
 

@@ -76,9 +76,8 @@ def _load_jieba() -> None:
 
 
 def warm() -> None:
-    """Load the tokeniser now. Its dictionary loads in one call that holds the interpreter
-    lock for about half a second, so a serving process loads it before it answers anyone,
-    not in the middle of its first detection, where every request would wait for it."""
+    """Load the tokeniser now (its dictionary takes about half a second): the clustering
+    process of a server does it as it starts (hotspot.runner)."""
     _load_jieba()
 
 

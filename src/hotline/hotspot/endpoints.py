@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from hotline.auth.dependencies import require
 from hotline.auth.roles import CENTRE, Role
@@ -92,17 +91,10 @@ async def list_clusters(
     place: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ClusterRead]:
-    query = select(Cluster)
-    for column, value in (
-        (Cluster.status, status),
-        (Cluster.category_code, category),
-        (Cluster.place_code, place),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    rows = list(await session.scalars(query.order_by(Cluster.last_seen.desc()).limit(limit)))
-    members = await service.members(session, [c.id for c in rows])
-    return [_read(c, members.get(c.id, [])) for c in rows]
+    found = await service.clusters(
+        session, status=status, category=category, place=place, limit=limit
+    )
+    return [_read(c, members) for c, members in found]
 
 
 @router.post(
@@ -111,8 +103,10 @@ async def list_clusters(
     responses=PROBLEMS,
     summary="Run the detector now (the sweeper also runs it)",
 )
-async def detect(session: Session, principal: Handler, now: Now) -> DetectionOut:
-    result = await service.detect(session, now=now)
+async def detect(request: Request, principal: Handler, now: Now) -> DetectionOut:
+    """Reads, clusters and writes in transactions of its own (hotspot.service.detect)."""
+    state = request.app.state
+    result = await service.detect(state.sessionmaker, now=now, finder=state.clustering.find)
     return DetectionOut(found=result.found, created=result.created, updated=result.updated)
 
 
@@ -134,9 +128,13 @@ async def put_rule(
     principal: Annotated[Principal, Depends(require(Role.admin))],
     now: Now,
 ) -> RuleIO:
-    r = await service.rule(session)
-    r.min_size, r.window_days, r.threshold = data.min_size, data.window_days, data.threshold
-    r.updated_at = now
+    await service.set_rule(
+        session,
+        min_size=data.min_size,
+        window_days=data.window_days,
+        threshold=data.threshold,
+        now=now,
+    )
     return data
 
 

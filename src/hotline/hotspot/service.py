@@ -8,23 +8,21 @@ that share a ticket; anything new is a new cluster (and a ``cluster.found`` webh
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.db.session import unit_of_work
 from hotline.errors import Conflict, NotFound, Unprocessable
-from hotline.hotspot import cluster
+from hotline.hotspot import cluster, repository, runner
 from hotline.hotspot.models import Cluster, ClusterMember, HotspotRule
 from hotline.kit.clock import local_iso
 from hotline.org import catalogue
 from hotline.org import repository as org_repository
 from hotline.org.schemas import RuleCreate
-from hotline.ticket.models import Ticket
 from hotline.webhook import outbox
-from hotline.webhook.models import Webhook
+from hotline.webhook import repository as webhook_repository
 
 
 @dataclass(frozen=True)
@@ -35,68 +33,57 @@ class Detection:
 
 
 async def rule(session: AsyncSession) -> HotspotRule:
-    return await session.get_one(HotspotRule, 1)
+    return await repository.rule(session)
 
 
-async def detect(session: AsyncSession, *, now: datetime) -> Detection:
-    """One detection pass in the caller's transaction."""
-    settings = await rule(session)
-    since = now - timedelta(days=settings.window_days)
-    closed = (
-        select(ClusterMember.ticket_id)
-        .join(Cluster, Cluster.id == ClusterMember.cluster_id)
-        .where(Cluster.status == "closed")
-    )
-    place = func.coalesce(Ticket.village_code, Ticket.area_code)
-    rows = await session.execute(
-        select(Ticket.id, Ticket.category_code, place, Ticket.created_at, Ticket.content).where(
-            Ticket.created_at > since,
-            Ticket.created_at <= now,
-            place.is_not(None),
-            Ticket.id.not_in(closed),
+async def set_rule(
+    session: AsyncSession, *, min_size: int, window_days: int, threshold: float, now: datetime
+) -> HotspotRule:
+    found = await rule(session)
+    found.min_size, found.window_days, found.threshold = min_size, window_days, threshold
+    found.updated_at = now
+    return found
+
+
+async def detect(
+    maker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    finder: runner.Finder = runner.in_thread,
+) -> Detection:
+    """One detection pass: the appeals read in one transaction, clustered outside any (by
+    ``finder``, hotspot.runner: a serving process passes its child process's), the clusters
+    written in another. Clustering a month of appeals takes seconds; on SQLite a transaction
+    that writes holds the database's one write lock throughout, and no appeal could be taken
+    meanwhile."""
+    async with unit_of_work(maker, read_only=True) as session:
+        settings = await rule(session)
+        window_days, min_size, threshold = (
+            settings.window_days,
+            settings.min_size,
+            settings.threshold,
         )
-    )
+        rows = await repository.appeals(session, now - timedelta(days=window_days), now)
     appeals = [cluster.Appeal(i, c, p, at, text) for i, c, p, at, text in rows]
-    found = await asyncio.to_thread(
-        cluster.find,
-        appeals,
-        now=now,
-        window_days=settings.window_days,
-        min_size=settings.min_size,
-        threshold=settings.threshold,
+    found = await finder(
+        appeals, now=now, window_days=window_days, min_size=min_size, threshold=threshold
     )
     created = updated = 0
-    for hot in found:
-        if await _merge(session, hot, now):
-            updated += 1
-        else:
-            await _create(session, hot, now)
-            created += 1
-    await session.flush()
+    async with unit_of_work(maker) as session:
+        for hot in found:
+            if await _merge(session, hot, now):
+                updated += 1
+            else:
+                await _create(session, hot, now)
+                created += 1
     return Detection(len(found), created, updated)
 
 
 async def _merge(session: AsyncSession, hot: cluster.Found, now: datetime) -> bool:
-    existing = await session.scalar(
-        select(Cluster)
-        .join(ClusterMember, ClusterMember.cluster_id == Cluster.id)
-        .where(
-            Cluster.status != "closed",
-            Cluster.category_code == hot.category,
-            Cluster.place_code == hot.place,
-            ClusterMember.ticket_id.in_(hot.ids),
-        )
-        .limit(1)
-    )
+    existing = await repository.open_sharing(session, hot.category, hot.place, hot.ids)
     if existing is None:
         return False
-    members = set(
-        (
-            await session.scalars(
-                select(ClusterMember.ticket_id).where(ClusterMember.cluster_id == existing.id)
-            )
-        ).all()
-    )
+    members = await repository.member_ids(session, existing.id)
     for ticket_id in set(hot.ids) - members:
         session.add(ClusterMember(cluster_id=existing.id, ticket_id=ticket_id))
     existing.size = len(members | set(hot.ids))
@@ -125,8 +112,7 @@ async def _create(session: AsyncSession, hot: cluster.Found, now: datetime) -> C
     session.add(made)
     await session.flush()
     session.add_all(ClusterMember(cluster_id=made.id, ticket_id=i) for i in hot.ids)
-    hooks = await session.execute(select(Webhook.id, Webhook.event_types).where(Webhook.active))
-    for webhook_id, types in hooks:
+    for webhook_id, types in await webhook_repository.subscribers(session):
         if "cluster.found" in types:
             data = {
                 "cluster": {
@@ -148,7 +134,7 @@ async def _create(session: AsyncSession, hot: cluster.Found, now: datetime) -> C
 
 
 async def get(session: AsyncSession, cluster_id: int) -> Cluster:
-    found = await session.get(Cluster, cluster_id, with_for_update=True)
+    found = await repository.locked(session, cluster_id)
     if found is None:
         raise NotFound(f"No cluster {cluster_id}")
     return found
@@ -190,6 +176,22 @@ async def assign(
     return found
 
 
+async def clusters(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    category: str | None,
+    place: str | None,
+    limit: int,
+) -> list[tuple[Cluster, list[dict[str, object]]]]:
+    """Clusters matching the filters given, most recently seen first, each with its members."""
+    rows = await repository.clusters(
+        session, status=status, category=category, place=place, limit=limit
+    )
+    found = await members(session, [c.id for c in rows])
+    return [(c, found.get(c.id, [])) for c in rows]
+
+
 async def close(session: AsyncSession, found: Cluster, *, now: datetime) -> Cluster:
     found.status = "closed"
     found.updated_at = now
@@ -197,14 +199,8 @@ async def close(session: AsyncSession, found: Cluster, *, now: datetime) -> Clus
 
 
 async def members(session: AsyncSession, ids: list[int]) -> dict[int, list[dict[str, object]]]:
-    rows = await session.execute(
-        select(ClusterMember.cluster_id, Ticket.id, Ticket.number, Ticket.status, Ticket.created_at)
-        .join(Ticket, Ticket.id == ClusterMember.ticket_id)
-        .where(ClusterMember.cluster_id.in_(ids))
-        .order_by(Ticket.id)
-    )
     out: dict[int, list[dict[str, object]]] = {}
-    for cluster_id, tid, number, status, created in rows:
+    for cluster_id, tid, number, status, created in await repository.members(session, ids):
         out.setdefault(cluster_id, []).append(
             {"id": tid, "number": number, "status": status, "created_at": local_iso(created)}
         )

@@ -16,7 +16,6 @@ from typing import Any
 
 from hotline.config import Settings
 from hotline.db.session import unit_of_work
-from hotline.hotspot import cluster
 from hotline.hotspot import service as hotspots
 from hotline.jobs import runner, sweep
 from hotline.jobs.runner import Jobs, Stats
@@ -33,7 +32,6 @@ def start(state: Any, settings: Settings) -> Jobs:
     """Start the jobs the settings turn on, over the app's engine, sessions and caches."""
     jobs = Jobs()
     if settings.sweeper.enabled:
-        cluster.warm()  # the detection below tokenises; see there why before serving
         stats = jobs.stats["sweep"] = Stats()
         detected = [0.0]
 
@@ -91,10 +89,25 @@ def _record(stats: Stats, report: sweep.Report) -> None:
 
 
 async def _refresh(state: Any) -> None:
-    """Fold the changes since the last pass into the dashboard's roll-up (metrics.rollup)."""
+    """Fold the changes since the last pass into the dashboard's roll-up (metrics.rollup). On
+    SQLite, whose writers hold the one write lock throughout, the rows are read first in a
+    read-only transaction and written in a short one: no appeal waits for the aggregation."""
     started = time.perf_counter()
-    async with unit_of_work(state.sessionmaker) as session:
-        done = await rollup.refresh(session, utcnow())
+    computed = None
+    if state.engine.dialect.name == "sqlite":
+        async with unit_of_work(state.sessionmaker, read_only=True) as session:
+            computed = await rollup.compute(session, utcnow())
+    if computed is not None:
+        if computed.through == computed.previous:
+            return
+        async with unit_of_work(state.sessionmaker) as session:
+            stored = await rollup.store(session, computed, utcnow())
+        if stored is None:  # another process refreshed meanwhile
+            return
+        done = stored
+    else:
+        async with unit_of_work(state.sessionmaker) as session:
+            done = await rollup.refresh(session, utcnow())
     if done.full or done.days:
         log.info(
             "metrics roll-up: %s through change %d in %.2fs",
@@ -105,7 +118,6 @@ async def _refresh(state: Any) -> None:
 
 
 async def _detect(state: Any) -> None:
-    async with unit_of_work(state.sessionmaker) as session:
-        result = await hotspots.detect(session, now=utcnow())
+    result = await hotspots.detect(state.sessionmaker, now=utcnow(), finder=state.clustering.find)
     if result.created or result.updated:
         log.info("hot spots: %d new, %d updated", result.created, result.updated)

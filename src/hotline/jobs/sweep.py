@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.change import pipeline
@@ -28,6 +27,7 @@ from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules
 from hotline.sla.calendars import CalendarCache
 from hotline.ticket import events
+from hotline.ticket import repository as ticket_repository
 from hotline.ticket.models import Summons, Ticket
 
 log = logging.getLogger(__name__)
@@ -44,15 +44,7 @@ class Report:
 
 
 async def _claim(session: AsyncSession, model: Any, now: datetime) -> list[Any]:
-    column = model.next_check_at
-    rows: Any = await session.scalars(
-        select(model)
-        .where(column <= now)
-        .order_by(column)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    return list(rows.all())
+    return await ticket_repository.due_for_check(session, model, now, BATCH)
 
 
 async def _ticket(
@@ -147,15 +139,7 @@ async def _summons(
             return 0
         calendar = await calendars.current(session)
         rungs = Ladder(session, await routing.current(session), calendar)
-        tickets = {
-            t.id: t
-            for t in await session.scalars(
-                select(Ticket)
-                .where(Ticket.id.in_({s.ticket_id for s in rows}))
-                .order_by(Ticket.id)
-                .with_for_update()
-            )
-        }
+        tickets = await ticket_repository.locked_many(session, (s.ticket_id for s in rows))
         touched: dict[int, Ticket] = {}
         for summons in rows:
             pipeline.touch(session, summons)

@@ -251,6 +251,16 @@ async def _build(session: AsyncSession, now: datetime, days: list[date] | None) 
     if postgres(session):
         await _build_grouped(session, now, days)
         return
+    for table, columns, query in _statements(session, now, days):
+        await session.execute(insert(table).from_select(columns, query))
+
+
+def _statements(
+    session: AsyncSession, now: datetime, days: list[date] | None
+) -> list[tuple[Any, list[str], Any]]:
+    """SQLite: (table, its columns, the SELECT of its rows) of these days (every day: None),
+    one per dimension and, for the bins, per measure."""
+    out: list[tuple[Any, list[str], Any]] = []
     day = day_of(session).label("day")
     scope = on_days(days) if days is not None else literal(True)
     groups: list[tuple[str, ColumnElement[Any]]] = [("all", literal(""))]
@@ -262,9 +272,7 @@ async def _build(session: AsyncSession, now: datetime, days: list[date] | None) 
             .where(scope)
             .group_by(day, keyed)
         )
-        await session.execute(
-            insert(metric_day).from_select(["day", "dim", "key", *ROLLED, *WAITING], query)
-        )
+        out.append((metric_day, ["day", "dim", "key", *ROLLED, *WAITING], query))
         for measure in DURATIONS:
             value = seconds(session, measure)
             bin_ = bin_of(value).label("bin")
@@ -283,12 +291,62 @@ async def _build(session: AsyncSession, now: datetime, days: list[date] | None) 
                 .where(scope, done(measure))
                 .group_by(day, keyed, bin_)
             )
-            await session.execute(
-                insert(metric_bin).from_select(
-                    ["day", "dim", "key", "measure", "bin", "n", "total_us", "least", "greatest"],
-                    query,
-                )
-            )
+            columns = ["day", "dim", "key", "measure", "bin", "n", "total_us", "least", "greatest"]
+            out.append((metric_bin, columns, query))
+    return out
+
+
+@dataclass
+class Computed:
+    """The roll-up rows of the dirty days as of change ``through``, read outside the write
+    lock (``compute``), to be stored in a short transaction (``store``)."""
+
+    previous: int
+    through: int
+    days: list[date]
+    rows: list[tuple[Any, list[dict[str, Any]]]]
+
+
+async def compute(session: AsyncSession, now: datetime) -> Computed | None:
+    """SQLite: what ``refresh`` would write for the dirty days, read in the caller's read-only
+    transaction (one snapshot: the watermark reasoning of the module docstring holds). None
+    before the roll-up is first built, which ``refresh`` does whole."""
+    previous = (await state(session)).watermark
+    if previous is None:
+        return None
+    through = await committed_through(session)
+    days = sorted(await dirty_days(session, previous))
+    rows: list[tuple[Any, list[dict[str, Any]]]] = []
+    for chunk in _chunks(days):
+        for table, _, query in _statements(session, now, chunk):
+            found = [dict(r._mapping) for r in await session.execute(query)]
+            for row in found:
+                row["day"] = _as_date(row["day"])
+            rows.append((table, found))
+    return Computed(previous, through, days, rows)
+
+
+async def store(session: AsyncSession, computed: Computed, now: datetime) -> Refreshed | None:
+    """Write what ``compute`` read, unless another refresh moved the watermark since (its
+    figures then stand, and those days are clean or dirty again by its account)."""
+    await _lock_state(session)
+    current = await session.scalar(
+        select(MetricState.watermark).where(MetricState.id == 1).with_for_update()
+    )
+    if current != computed.previous:
+        return None
+    for chunk in _chunks(computed.days):
+        await session.execute(delete(metric_day).where(metric_day.c.day.in_(chunk)))
+        await session.execute(delete(metric_bin).where(metric_bin.c.day.in_(chunk)))
+    for table, rows in computed.rows:
+        if rows:
+            await session.execute(insert(table), rows)
+    await session.execute(
+        update(MetricState)
+        .where(MetricState.id == 1)
+        .values(watermark=computed.through, refreshed_at=now)
+    )
+    return Refreshed(days=len(computed.days), watermark=computed.through, full=False)
 
 
 async def _build_grouped(session: AsyncSession, now: datetime, days: list[date] | None) -> None:

@@ -1,4 +1,4 @@
-"""Tickets as Open311 service requests: the queries and the mapping.
+"""Tickets as Open311 service requests: the mapping (the queries: open311.repository).
 
 What a public reader sees of a ticket: never the caller. Name, phone and email are not fields of
 a service request, and the free texts shown (the description, the reply) have the ticket's own
@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.errors import NotFound
 from hotline.kit.clock import county_zone
+from hotline.open311 import repository
 from hotline.open311.schemas import Open311ServiceRequest
-from hotline.org.models import Category, Unit
 from hotline.ticket.models import Ticket
 
 # The suffix intake appends to the text for a request's media_url (TicketCreate has no field).
@@ -42,12 +41,7 @@ async def check_jurisdiction(session: AsyncSession, jurisdiction_id: str | None)
     """One endpoint, one county: its unit code (e.g. 210124) or nothing is accepted."""
     if jurisdiction_id is None:
         return
-    county = await session.scalar(
-        select(Unit.code).where(
-            Unit.code == jurisdiction_id, Unit.kind == "county", Unit.active.is_(True)
-        )
-    )
-    if county is None:
+    if not await repository.is_county(session, jurisdiction_id):
         raise NotFound("jurisdiction_id was not found: this endpoint serves one county")
 
 
@@ -73,36 +67,9 @@ class Filters:
     limit: int = 50
 
 
-def _visible() -> Select[Ticket, str, str]:
-    """Tickets with their category's and owning unit's names (the unit's is None if unowned)."""
-    return (
-        select(Ticket, Category.name, Unit.name)
-        .join(Category, Category.code == Ticket.category_code)
-        .outerjoin(Unit, Unit.code == Ticket.unit_code)
-        .where(Ticket.caller_confidential.is_(False))
-    )
-
-
 async def requests(session: AsyncSession, filters: Filters) -> list[Open311ServiceRequest]:
     """Newest first."""
-    query = _visible()
-    if filters.ids is not None:
-        query = query.where(Ticket.id.in_(filters.ids))
-    else:
-        if filters.codes is not None:
-            query = query.where(Ticket.category_code.in_(filters.codes))
-        if filters.start is not None:
-            query = query.where(Ticket.created_at >= filters.start)
-        if filters.end is not None:
-            query = query.where(Ticket.created_at <= filters.end)
-        if filters.closed is not None:
-            closed = Ticket.status == "closed"
-            query = query.where(closed if filters.closed else ~closed)
-        if filters.updated_after is not None:
-            query = query.where(Ticket.updated_at > filters.updated_after)
-        query = query.offset(filters.offset).limit(filters.limit)
-    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    rows = (await session.execute(query)).all()
+    rows = await repository.requests(session, filters)
     return [present(ticket, name, unit) for ticket, name, unit in rows]
 
 
@@ -120,7 +87,7 @@ async def _one(session: AsyncSession, raw_id: str) -> tuple[Ticket, str, str | N
     number = ticket_id(raw_id)
     row = None
     if number is not None:
-        row = (await session.execute(_visible().where(Ticket.id == number))).first()
+        row = await repository.request(session, number)
     if row is None:
         raise NotFound("No such service request")
     ticket, name, unit = row

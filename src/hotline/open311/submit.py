@@ -33,7 +33,7 @@ from hotline.errors import Forbidden, Unprocessable
 from hotline.intake.service import Caches, intake
 from hotline.open311 import catalogue, service
 from hotline.open311.schemas import Open311Created, RequestForm
-from hotline.org.models import Unit
+from hotline.org import repository as org_repository
 from hotline.ticket.schemas import Kind, TicketCreate
 
 FORM = "application/x-www-form-urlencoded"
@@ -146,7 +146,7 @@ async def submit(
     )
     ticket = result.ticket
     async with unit_of_work(maker, read_only=True) as session:
-        unit = await session.get(Unit, ticket.unit_code) if ticket.unit_code else None
+        unit = await org_repository.unit(session, ticket.unit_code) if ticket.unit_code else None
     created = Open311Created(
         service_request_id=str(ticket.id),
         service_notice=service.notice(ticket, unit.name if unit else None),

@@ -8,7 +8,7 @@ walks the process answers no one: 150-300 ms on the benchmark machine, every fou
 seconds, which put the wake-ups' p99 above 250 ms (docs/performance.md). Two settings keep those
 pauses out of the answers:
 
-* what the process holds for its life (modules, the routing state, the tokeniser) is frozen
+* what the process holds for its life (modules, the routing state, the other caches) is frozen
   once loaded (``gc.freeze``), so no collection walks it again;
 * a full collection waits for ``FULL_EVERY`` younger ones instead of CPython's 10. Garbage
   that needs the cycle collector is rare here (a request's objects are freed by reference

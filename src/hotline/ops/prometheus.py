@@ -9,7 +9,6 @@ own: with several worker processes, scrape each or sum them.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
@@ -20,14 +19,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import and_, func, or_, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.change import notify
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import utcnow
 from hotline.sla import years
-from hotline.ticket.models import Ticket
+from hotline.ticket import repository as ticket_repository
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
@@ -97,25 +95,10 @@ async def _business(request: Request) -> None:
         CALENDAR_KNOWN.clear()
         for year in sorted({this, this + 1, *years.unknown_years(calendar, now)}):
             CALENDAR_KNOWN.labels(str(year)).set(1 if calendar.is_known(year) else 0)
-        rows: Any = await session.execute(
-            select(Ticket.status, func.count()).group_by(Ticket.status)
-        )
         TICKETS.clear()
-        for status, count in rows:
+        for status, count in await ticket_repository.count_by_status(session):
             TICKETS.labels(status).set(count)
-        OVERDUE.set(
-            await session.scalar(
-                select(func.count())
-                .select_from(Ticket)
-                .where(
-                    or_(
-                        and_(Ticket.status.in_(("dispatched", "rework")), Ticket.sign_due_at < now),
-                        and_(Ticket.status == "signed", Ticket.reply_due_at < now),
-                    )
-                )
-            )
-            or 0
-        )
+        OVERDUE.set(await ticket_repository.count_overdue(session, now))
 
 
 @router.get(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.org.models import Category
+from hotline.org import repository
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Categories:
 
     async def get(self, session: AsyncSession, code: str, generation: int) -> Known | None:
         if generation != self._generation:
-            rows = await session.scalars(select(Category))
+            rows = await repository.all_categories(session)
             self._known = {c.code: Known(c.code, c.name, c.active) for c in rows}
             self._generation = generation
         return self._known.get(code)

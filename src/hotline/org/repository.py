@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.org.models import CatalogueRule, Category, GridMember, Staff, Unit
@@ -113,5 +114,101 @@ async def category(session: AsyncSession, code: str) -> Category | None:
 async def categories(session: AsyncSession) -> Sequence[Category]:
     rows = await session.scalars(
         select(Category).where(Category.active).order_by(Category.group_name, Category.code)
+    )
+    return rows.all()
+
+
+async def grid_members_among(
+    session: AsyncSession, grid_code: str | None, staff_ids: Sequence[int]
+) -> set[int]:
+    """Those of ``staff_ids`` who are dedicated members of the grid."""
+    rows = await session.scalars(
+        select(GridMember.staff_id).where(
+            GridMember.grid_code == grid_code, GridMember.staff_id.in_(staff_ids)
+        )
+    )
+    return set(rows)
+
+
+async def departments_among(session: AsyncSession, codes: Sequence[str]) -> set[str]:
+    """Those of ``codes`` that are departments."""
+    rows = await session.scalars(
+        select(Unit.code).where(Unit.code.in_(codes), Unit.kind == "department")
+    )
+    return set(rows)
+
+
+async def stand_down_others(session: AsyncSession, staff: Staff) -> None:
+    """Every other worker of the staff's grid goes off duty."""
+    await session.execute(
+        update(Staff)
+        .where(Staff.unit_code == staff.unit_code, Staff.role == "worker", Staff.id != staff.id)
+        .values(on_duty=False)
+    )
+
+
+async def grid_member(session: AsyncSession, grid_code: str, staff_id: int) -> GridMember | None:
+    return await session.scalar(
+        select(GridMember).where(GridMember.grid_code == grid_code, GridMember.staff_id == staff_id)
+    )
+
+
+async def drop_grid_member(session: AsyncSession, grid_code: str, staff_id: int) -> bool:
+    """Detach the member from the grid; False if they were not attached."""
+    result = await session.execute(
+        delete(GridMember).where(GridMember.grid_code == grid_code, GridMember.staff_id == staff_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_units(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Unit), rows)
+
+
+async def update_units(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk update by primary key (each row holds ``code``)."""
+    if rows:
+        await session.execute(update(Unit), rows)
+
+
+async def all_units(session: AsyncSession) -> Sequence[Unit]:
+    return (await session.scalars(select(Unit))).all()
+
+
+async def on_duty_worker(session: AsyncSession, grid_code: str) -> Staff | None:
+    """The grid's active worker on duty (the lowest id, should there be two)."""
+    return await session.scalar(
+        select(Staff)
+        .where(
+            Staff.unit_code == grid_code,
+            Staff.role == "worker",
+            Staff.active,
+            Staff.on_duty,
+        )
+        .order_by(Staff.id)
+        .limit(1)
+    )
+
+
+async def on_duty_workers(session: AsyncSession) -> list[tuple[int, str, str]]:
+    """(id, name, grid) of every active worker on duty."""
+    rows = await session.execute(
+        select(Staff.id, Staff.name, Staff.unit_code)
+        .where(Staff.role == "worker", Staff.active, Staff.on_duty)
+        .order_by(Staff.id)
+    )
+    return [(int(i), str(n), str(u)) for i, n, u in rows]
+
+
+async def all_categories(session: AsyncSession) -> Sequence[Category]:
+    """Every category, retired ones too."""
+    return (await session.scalars(select(Category))).all()
+
+
+async def field_staff(session: AsyncSession) -> Sequence[Staff]:
+    """Every worker, member and officer, by id."""
+    rows = await session.scalars(
+        select(Staff).where(Staff.role.in_(("worker", "member", "officer"))).order_by(Staff.id)
     )
     return rows.all()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
@@ -46,11 +45,7 @@ async def _only_one_on_duty(session: AsyncSession, staff: Staff) -> None:
     # One full-time worker is on duty per grid (DESIGN.md §3): putting one on duty stands the
     # others down in the same transaction.
     if staff.role == StaffRole.worker and staff.on_duty:
-        await session.execute(
-            update(Staff)
-            .where(Staff.unit_code == staff.unit_code, Staff.role == "worker", Staff.id != staff.id)
-            .values(on_duty=False)
-        )
+        await repository.stand_down_others(session, staff)
 
 
 async def create_staff(session: AsyncSession, data: StaffCreate, *, now: datetime) -> Staff:
@@ -101,10 +96,7 @@ async def attach_member(
         raise Unprocessable(f"No staff {staff_id}", field="staff_id")
     if staff.role != StaffRole.member:
         raise Unprocessable("Only a department's member can be attached", field="staff_id")
-    existing = await session.scalar(
-        select(GridMember).where(GridMember.grid_code == grid_code, GridMember.staff_id == staff_id)
-    )
-    if existing is not None:
+    if await repository.grid_member(session, grid_code, staff_id) is not None:
         raise Conflict(f"Staff {staff_id} is already attached to grid {grid_code}")
     session.add(GridMember(grid_code=grid_code, staff_id=staff_id, created_at=now))
     await session.flush()
@@ -113,9 +105,6 @@ async def attach_member(
 
 
 async def detach_member(session: AsyncSession, grid_code: str, staff_id: int) -> None:
-    result = await session.execute(
-        delete(GridMember).where(GridMember.grid_code == grid_code, GridMember.staff_id == staff_id)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not await repository.drop_grid_member(session, grid_code, staff_id):
         raise NotFound(f"Staff {staff_id} is not attached to grid {grid_code}")
     await config_state.bump(session, "org")

@@ -15,7 +15,6 @@ from typing import Any
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
@@ -131,17 +130,14 @@ async def _upsert(
         # default grids may point forward within the file: set them after every insert.
         for row in fresh:
             row["default_grid_code"] = None
-        if fresh:
-            await session.execute(insert(Unit), fresh)
-        if known:
-            await session.execute(update(Unit), known)
+        await repository.insert_units(session, fresh)
+        await repository.update_units(session, known)
         created += len(fresh)
         done += len(batch)
         if progress:
             progress("store", done, len(ordered))
     defaults = [{"code": f.code, "default_grid_code": f.default_grid} for f in features]
-    if defaults:
-        await session.execute(update(Unit), defaults)
+    await repository.update_units(session, defaults)
     return created
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.org import repository as org_repository
 from hotline.org.models import Staff
 from hotline.routing import rules
 from hotline.routing.rules import Decision, Located
@@ -105,17 +105,7 @@ def _rule_text(rule: rules.Rule) -> str:
 
 
 async def on_duty_worker(session: AsyncSession, grid_code: str) -> Staff | None:
-    return await session.scalar(
-        select(Staff)
-        .where(
-            Staff.unit_code == grid_code,
-            Staff.role == "worker",
-            Staff.active,
-            Staff.on_duty,
-        )
-        .order_by(Staff.id)
-        .limit(1)
-    )
+    return await org_repository.on_duty_worker(session, grid_code)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
-from hotline.org.models import CatalogueRule, Staff, Unit
+from hotline.org import repository as org_repository
+from hotline.org.models import CatalogueRule, Unit
 from hotline.routing.address import AddressMatcher, Place
 from hotline.routing.geo import GridIndex
 from hotline.routing.rules import Rule
@@ -139,14 +139,9 @@ class RoutingCache:
         async with self._lock:
             state = self._state
             if state is None or state.generation != generation:
-                units = (await session.scalars(select(Unit))).all()
-                rules = (await session.scalars(select(CatalogueRule))).all()
-                rows = await session.execute(
-                    select(Staff.id, Staff.name, Staff.unit_code)
-                    .where(Staff.role == "worker", Staff.active, Staff.on_duty)
-                    .order_by(Staff.id)
-                )
-                workers = [(int(i), str(n), str(u)) for i, n, u in rows]
+                units = await org_repository.all_units(session)
+                rules = await org_repository.rules(session)
+                workers = await org_repository.on_duty_workers(session)
                 state = await asyncio.to_thread(build, generation, units, rules, workers)
                 self._state = state
         return state

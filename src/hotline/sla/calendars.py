@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
 from hotline.db.session import Session
+from hotline.sla import repository
 from hotline.sla.calendar import WorkCalendar, read_file, year_days
 from hotline.sla.models import CalendarYear
 
@@ -46,7 +46,7 @@ class CalendarCache:
         state = self._state
         if state is not None and state[0] == version:
             return state[1]
-        rows = (await session.scalars(select(CalendarYear))).all()
+        rows = await repository.years(session)
         calendar = self.build(rows)
         self._state = (version, calendar)
         return calendar

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.sla import policies, policy, sweep_rules
+from hotline.sla import policies, policy, repository, sweep_rules
 from hotline.sla.calendar import Deadline, WorkCalendar
-from hotline.sla.models import Policy
 from hotline.sla.policy import Clock
 from hotline.ticket.models import Ticket
 
@@ -264,7 +262,7 @@ def stored(ticket: Ticket) -> dict[str, datetime | None]:
 async def _all_rules(session: AsyncSession) -> dict[int, policy.Rule]:
     """Every policy by id, retired ones too: a clock is counted again by the policy it started
     under."""
-    rows = await session.scalars(select(Policy))
+    rows = await repository.policies(session)
     return {
         r.id: policy.Rule(r.id, r.clock, policy.Limit(r.amount, policy.Unit(r.unit))) for r in rows
     }

@@ -6,23 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
 from hotline.errors import NotFound, Unprocessable
-from hotline.sla import policy
+from hotline.sla import policy, repository
 from hotline.sla.models import Policy
 from hotline.sla.policy import LEVELS
 from hotline.sla.schemas import PolicyCreate, PolicyUpdate
 
 
 async def all_policies(session: AsyncSession) -> Sequence[Policy]:
-    return (await session.scalars(select(Policy).order_by(Policy.clock, Policy.id))).all()
+    return await repository.policies(session)
 
 
 async def active_rules(session: AsyncSession) -> list[policy.Rule]:
-    rows = await session.scalars(select(Policy).where(Policy.active))
+    rows = await repository.active_policies(session)
     return [
         policy.Rule(
             r.id,
@@ -80,7 +79,7 @@ async def create(
 async def update(
     session: AsyncSession, policy_id: int, data: PolicyUpdate, *, now: datetime
 ) -> Policy:
-    row = await session.get(Policy, policy_id)
+    row = await repository.policy(session, policy_id)
     if row is None:
         raise NotFound(f"No policy {policy_id}")
     for name, value in data.model_dump(exclude_unset=True, mode="json").items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
@@ -15,12 +14,11 @@ from hotline.change import pipeline
 from hotline.db import config_state
 from hotline.errors import Unprocessable
 from hotline.kit.clock import local_iso
-from hotline.sla import deadlines
+from hotline.sla import deadlines, repository
 from hotline.sla.calendar import FIXED_HOLIDAYS, WorkCalendar, year_days
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.models import CalendarYear
 from hotline.ticket import events
-from hotline.ticket.models import Ticket
 
 
 def unknown_years(calendar: WorkCalendar, now: datetime) -> list[int]:
@@ -47,7 +45,7 @@ def describe(calendar: WorkCalendar, year: int, row: CalendarYear | None) -> dic
 
 async def read(session: AsyncSession, cache: CalendarCache, year: int) -> dict[str, Any]:
     calendar = await cache.current(session)
-    return describe(calendar, year, await session.get(CalendarYear, year))
+    return describe(calendar, year, await repository.year(session, year))
 
 
 async def store(
@@ -78,7 +76,7 @@ async def store(
             f"holidays must include the fixed-date statutory holidays: {', '.join(missing)}",
             field="holidays",
         )
-    row = await session.get(CalendarYear, year, with_for_update=True)
+    row = await repository.year(session, year, locked=True)
     if row is None:
         row = CalendarYear(year=year, revision=0)
         session.add(row)
@@ -97,17 +95,7 @@ async def store(
 
 async def recount(session: AsyncSession, calendar: WorkCalendar, year: int, now: datetime) -> int:
     """Count again, on ``calendar``, the clocks of open tickets that guessed ``year``."""
-    rows = list(
-        await session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.status != "closed",
-                cast(Ticket.calendar_unknown_years, String).like(f"%{year}%"),
-            )
-            .order_by(Ticket.id)
-            .with_for_update()
-        )
-    )
+    rows = await repository.guessing(session, year)
     touched = [t for t in rows if year in (t.calendar_unknown_years or [])]
     for ticket in touched:
         pipeline.touch(session, ticket)

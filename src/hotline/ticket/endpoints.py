@@ -15,7 +15,8 @@ from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, 
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
 from hotline.org import repository as org_repository
-from hotline.ticket import repository, service, visibility
+from hotline.ticket import repository, visibility
+from hotline.ticket.dependencies import ReadableTicket
 from hotline.ticket.schemas import (
     Actor,
     CategoryRead,
@@ -80,10 +81,9 @@ async def list_tickets(
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
 async def read_ticket(
-    ticket_id: int, request: Request, session: ReadSession, principal: AnyRole, now: Now
+    request: Request, principal: TicketReader, ticket: ReadableTicket, now: Now
 ) -> TicketRead:
     """Reading a caller's unmasked phone is recorded (GET /v1/audit/pii-reads)."""
-    ticket = await service.readable_ticket(session, ticket_id, principal)
     read = present(principal, ticket)
     await audit.record_reads(
         request.app.state.sessionmaker, principal, request.url.path, [read], now=now
@@ -98,10 +98,9 @@ async def read_ticket(
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
 async def ticket_events(
-    ticket_id: int, session: ReadSession, principal: AnyRole
+    session: ReadSession, principal: TicketReader, ticket: ReadableTicket
 ) -> list[EventRead]:
     """Every change as an append-only event: who, what, when, from-state, to-state, details."""
-    await service.readable_ticket(session, ticket_id, principal)
     return [
         EventRead(
             id=e.id,
@@ -112,7 +111,7 @@ async def ticket_events(
             to_status=e.to_status,
             details=e.details,
         )
-        for e in await repository.events(session, ticket_id)
+        for e in await repository.events(session, ticket.id)
     ]
 
 

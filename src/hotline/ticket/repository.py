@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.db import config_state
-from hotline.ticket.models import IdempotencyRecord, Summons, Ticket, TicketEvent
+from hotline.ticket.models import CoHandler, IdempotencyRecord, Summons, Ticket, TicketEvent
 from hotline.ticket.schemas import TicketFilters
+
+
+def co_handled_by(unit_code: str | None) -> ColumnElement[bool]:
+    """The condition on ticket rows: the unit co-handles the ticket (协办, escalation.rulings)."""
+    return Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code == unit_code))
 
 
 async def get(session: AsyncSession, ticket_id: int) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
+
+
+async def locked(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    """The ticket, row-locked until commit (FOR UPDATE; SQLite's writers hold the database)."""
+    return await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
 
 
 async def by_external_id(session: AsyncSession, external_id: str) -> Ticket | None:
@@ -92,6 +114,51 @@ async def summoned(
         .limit(1)
     )
     return found is not None
+
+
+async def waiting_summons(
+    session: AsyncSession, ticket_id: int, staff_id: int | None, unit_code: str | None
+) -> Sequence[Summons]:
+    """The ticket's summons not yet reported in to, of this person or their unit, locked."""
+    mine = Summons.unit_code == unit_code
+    if staff_id is not None:
+        mine = mine | (Summons.staff_id == staff_id)
+    rows = await session.scalars(
+        select(Summons)
+        .where(Summons.ticket_id == ticket_id, Summons.reported_at.is_(None), mine)
+        .order_by(Summons.id)
+        .with_for_update()
+    )
+    return rows.all()
+
+
+async def co_reports(session: AsyncSession, ticket_id: int) -> Sequence[CoHandler]:
+    """The co-handlers that have reported their part, by unit code."""
+    rows = await session.scalars(
+        select(CoHandler)
+        .where(CoHandler.ticket_id == ticket_id, CoHandler.reported_at.is_not(None))
+        .order_by(CoHandler.unit_code)
+    )
+    return rows.all()
+
+
+async def co_handler(
+    session: AsyncSession, ticket_id: int, unit_code: str | None
+) -> CoHandler | None:
+    """The unit's co-handler row of the ticket, locked."""
+    return await session.scalar(
+        select(CoHandler)
+        .where(CoHandler.ticket_id == ticket_id, CoHandler.unit_code == unit_code)
+        .with_for_update()
+    )
+
+
+async def triage(session: AsyncSession, limit: int) -> Sequence[Ticket]:
+    """Tickets waiting for a dispatcher, oldest first."""
+    rows = await session.scalars(
+        select(Ticket).where(Ticket.status == "triage").order_by(Ticket.id).limit(limit)
+    )
+    return rows.all()
 
 
 async def events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
@@ -309,3 +376,52 @@ async def claim_idempotency_key(
         params["lock_id"] = lock_id
     found = await session.execute(_claim(dialect), params)
     return found.first() is not None
+
+
+async def locked_many(session: AsyncSession, ids: Iterable[int]) -> dict[int, Ticket]:
+    """These tickets by id, locked in id order (so two lockers never wait on each other)."""
+    rows = await session.scalars(
+        select(Ticket).where(Ticket.id.in_(set(ids))).order_by(Ticket.id).with_for_update()
+    )
+    return {t.id: t for t in rows}
+
+
+async def due_for_check(
+    session: AsyncSession, model: type[Ticket] | type[Summons], now: datetime, limit: int
+) -> list[Any]:
+    """Rows of ``model`` (tickets or summons) whose next check is due, the longest due first,
+    locked and skipping those another sweeper holds."""
+    column = model.next_check_at
+    rows: Any = await session.scalars(
+        select(model)
+        .where(column <= now)
+        .order_by(column)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows.all())
+
+
+async def count_by_status(session: AsyncSession) -> list[tuple[str, int]]:
+    rows = await session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
+    return [(str(s), int(n)) for s, n in rows]
+
+
+async def count_overdue(session: AsyncSession, now: datetime) -> int:
+    """Tickets past their sign-for or reply deadline now."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            or_(
+                and_(Ticket.status.in_(("dispatched", "rework")), Ticket.sign_due_at < now),
+                and_(Ticket.status == "signed", Ticket.reply_due_at < now),
+            )
+        )
+    )
+    return int(found or 0)
+
+
+async def drop_co_handlers(session: AsyncSession, ticket_id: int) -> None:
+    """Forget the ticket's co-handlers (a new ruling names them again)."""
+    await session.execute(delete(CoHandler).where(CoHandler.ticket_id == ticket_id))

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.auth.roles import CENTRE, FIELD, Role
 from hotline.auth.service import Principal
 from hotline.kit import phone as phones
 from hotline.kit.clock import utcnow
-from hotline.ticket.models import CoHandler, Ticket
+from hotline.ticket import repository
+from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import (
     CLIMBING,
     CallerRead,
@@ -63,7 +64,7 @@ def scope(principal: Principal) -> ColumnElement[bool] | None:
     unit = principal.unit_code
     if unit is None or principal.role not in FIELD:
         return false()
-    co = Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code == unit))
+    co = repository.co_handled_by(unit)
     if principal.role is Role.worker:
         return or_(Ticket.grid_code == unit, co)
     if principal.role is Role.member:

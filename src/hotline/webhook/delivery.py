@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.kit.clock import local_iso, utcnow
-from hotline.webhook import signing
-from hotline.webhook.models import Delivery, Webhook
+from hotline.webhook import repository, signing
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=1)
@@ -73,18 +71,8 @@ async def post(
 async def _claim(
     session: AsyncSession, now: datetime, only: int | None, lease: timedelta
 ) -> list[Claimed]:
-    query = (
-        select(Delivery, Webhook)
-        .join(Webhook, Webhook.id == Delivery.webhook_id)
-        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, Webhook.active)
-        .order_by(Delivery.next_attempt_at)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True, of=Delivery)
-    )
-    if only is not None:
-        query = query.where(Delivery.id == only)
     claimed = []
-    for delivery, webhook in await session.execute(query):
+    for delivery, webhook in await repository.due(session, now, only=only, limit=BATCH):
         delivery.next_attempt_at = now + lease
         body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
         claimed.append(Claimed(delivery.id, delivery.msg_id, body, webhook.url, webhook.secret))
@@ -92,10 +80,10 @@ async def _claim(
 
 
 async def _settle(session: AsyncSession, claimed: Claimed, outcome: Outcome, now: datetime) -> None:
-    delivery = await session.get(Delivery, claimed.id, with_for_update=True)
+    delivery = await repository.delivery(session, claimed.id, lock=True)
     if delivery is None:
         return
-    webhook = await session.get(Webhook, delivery.webhook_id, with_for_update=True)
+    webhook = await repository.locked_webhook(session, delivery.webhook_id)
     delivery.attempts += 1
     delivery.last_status_code = outcome.status_code
     delivery.last_error = outcome.error

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,3 +44,31 @@ async def delivery_of(
 async def drop(session: AsyncSession, webhook: Webhook) -> None:
     await session.execute(delete(Delivery).where(Delivery.webhook_id == webhook.id))
     await session.delete(webhook)
+
+
+async def due(
+    session: AsyncSession, now: datetime, *, only: int | None, limit: int
+) -> Sequence[Any]:
+    """(delivery, webhook) of pending deliveries due by ``now`` to active webhooks, the
+    longest due first, locked and skipping those another deliverer holds (``only``: that one)."""
+    query = (
+        select(Delivery, Webhook)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, Webhook.active)
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Delivery)
+    )
+    if only is not None:
+        query = query.where(Delivery.id == only)
+    return (await session.execute(query)).all()
+
+
+async def delivery(
+    session: AsyncSession, delivery_id: int, *, lock: bool = False
+) -> Delivery | None:
+    return await session.get(Delivery, delivery_id, with_for_update=lock)
+
+
+async def locked_webhook(session: AsyncSession, webhook_id: int) -> Webhook | None:
+    return await session.get(Webhook, webhook_id, with_for_update=True)

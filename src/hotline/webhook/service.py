@@ -105,4 +105,6 @@ async def ping(
         delivery_id = queued.id
     await delivery.deliver_due(maker, http, now=now, only=delivery_id, answer_within=answer_within)
     async with unit_of_work(maker, read_only=True) as session:
-        return await session.get_one(Delivery, delivery_id)
+        found = await repository.delivery(session, delivery_id)
+        assert found is not None  # delivered rows are kept
+        return found

@@ -11,21 +11,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.auth.roles import FIELD, Role
 from hotline.auth.service import Principal
 from hotline.change import notify
-from hotline.change.models import ChangeCounter, Departure
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, Unprocessable
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import local_iso
-from hotline.ticket.models import CoHandler, Summons, Ticket
+from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import present
+from hotline.workflow import repository
 from hotline.workflow.schemas import Assignment, AssignmentPage
 
 
@@ -44,21 +42,8 @@ def wake_keys(principal: Principal) -> set[str]:
     return keys
 
 
-def _ticket_scope(principal: Principal) -> Any:
-    """A worker's grid, a member's department, an officer's unit (the tickets it owns and
-    those that climbed to it), and for all three the tickets their unit co-handles."""
-    unit = principal.unit_code
-    co = Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code == unit))
-    if principal.role is Role.worker:
-        return or_(Ticket.grid_code == unit, co)
-    owned = and_(Ticket.unit_code == unit, Ticket.grid_code.is_(None))
-    if principal.role is Role.officer:
-        return or_(owned, Ticket.escalation_unit_code == unit, co)
-    return or_(owned, co)
-
-
 def _in_scope(principal: Principal, ticket: Ticket) -> bool:
-    """``_ticket_scope`` for one loaded row."""
+    """``repository.ticket_scope`` for one loaded row."""
     unit = principal.unit_code
     if unit in (ticket.co_handlers or []):
         return True
@@ -70,34 +55,12 @@ def _in_scope(principal: Principal, ticket: Ticket) -> bool:
     return owned
 
 
-def _summons_scope(principal: Principal) -> Any:
-    if principal.staff_id is None:
-        return Summons.unit_code == principal.unit_code
-    return or_(Summons.staff_id == principal.staff_id, Summons.unit_code == principal.unit_code)
-
-
 async def _look(
     session: AsyncSession, principal: Principal, since: int | None, limit: int
 ) -> tuple[list[Assignment], int, bool]:
-    head = int(await session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
-    tickets = select(Ticket).where(_ticket_scope(principal))
-    summons = (
-        select(Summons, Ticket)
-        .join(Ticket, Ticket.id == Summons.ticket_id)
-        .where(_summons_scope(principal))
-    )
-    if since is None:
-        tickets = tickets.where(Ticket.status != "closed")
-        summons = summons.where(Summons.reported_at.is_(None), Ticket.status != "closed")
-    else:
-        tickets = tickets.where(Ticket.change_seq > since)
-        summons = summons.where(Summons.change_seq > since)
-    ticket_rows = (
-        await session.scalars(tickets.order_by(Ticket.change_seq).limit(limit + 1))
-    ).all()
-    summons_rows = (
-        await session.execute(summons.order_by(Summons.change_seq).limit(limit + 1))
-    ).all()
+    head = await repository.head(session)
+    ticket_rows = await repository.assigned_tickets(session, principal, since, limit + 1)
+    summons_rows = await repository.assigned_summons(session, principal, since, limit + 1)
     items = [
         Assignment(type="ticket", change=t.change_seq, ticket_id=t.id, ticket=present(principal, t))
         for t in ticket_rows
@@ -139,20 +102,10 @@ async def _departures(
 ) -> list[Assignment]:
     """Tickets that left the caller's scope since the cursor and are not back in it: listed
     once, by id only (type ``left``), so the caller's list can drop them."""
-    rows = (
-        await session.execute(
-            select(Departure.ticket_id, Departure.change_seq)
-            .where(Departure.key.in_(sorted(wake_keys(principal))), Departure.change_seq > since)
-            .order_by(Departure.change_seq)
-            .limit(limit + 1)
-        )
-    ).all()
+    rows = await repository.departures(session, wake_keys(principal), since, limit + 1)
     if not rows:
         return []
-    now = {
-        t.id: t
-        for t in await session.scalars(select(Ticket).where(Ticket.id.in_({r[0] for r in rows})))
-    }
+    now = {t.id: t for t in await repository.tickets(session, {r[0] for r in rows})}
     latest: dict[int, int] = {}
     for ticket_id, seq in rows:
         if not _in_scope(principal, now[ticket_id]):
@@ -161,28 +114,6 @@ async def _departures(
         Assignment(type="left", change=seq, ticket_id=ticket_id, ticket=None)
         for ticket_id, seq in latest.items()
     ]
-
-
-async def keys_between(session: AsyncSession, after: int, through: int) -> set[str]:
-    """Whom the changes numbered in (after, through] concern: the tickets' scopes, the
-    summons' people and departments, the scopes tickets left (change.notify's SQLite watch)."""
-    keys: set[str] = set()
-    for row in await session.scalars(
-        select(Ticket).where(Ticket.change_seq > after, Ticket.change_seq <= through)
-    ):
-        keys |= row.change_keys()
-    for one in await session.scalars(
-        select(Summons).where(Summons.change_seq > after, Summons.change_seq <= through)
-    ):
-        keys |= one.change_keys()
-    keys.update(
-        await session.scalars(
-            select(Departure.key).where(
-                Departure.change_seq > after, Departure.change_seq <= through
-            )
-        )
-    )
-    return keys
 
 
 def _etag(items: list[Assignment], cursor: int, since: int | None) -> str:

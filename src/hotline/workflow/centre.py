@@ -4,17 +4,16 @@ terminations are in workflow.reviews."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from hotline.auth.roles import Role
 from hotline.change import pipeline
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.routing import rules
 from hotline.sla import deadlines
+from hotline.ticket import repository as ticket_repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
-from hotline.workflow import common, schemas
+from hotline.workflow import common, repository, schemas
 from hotline.workflow.common import Act
 from hotline.workflow.models import TicketRequest
 from hotline.workflow.states import MAX_REWORKS, MAX_TRANSFERS, Action
@@ -113,15 +112,7 @@ async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> 
 
 
 async def pending(act: Act, ticket: Ticket, kind: str) -> TicketRequest:
-    request = await act.session.scalar(
-        select(TicketRequest)
-        .where(
-            TicketRequest.ticket_id == ticket.id,
-            TicketRequest.kind == kind,
-            TicketRequest.status == "pending",
-        )
-        .with_for_update()
-    )
+    request = await repository.pending_locked(act.session, ticket.id, kind)
     if request is None:
         raise Conflict(f"No {kind} request is pending on this ticket", state=ticket.status)
     return request
@@ -129,15 +120,7 @@ async def pending(act: Act, ticket: Ticket, kind: str) -> TicketRequest:
 
 async def no_pending(act: Act, ticket: Ticket, kind: str) -> None:
     """409 while a request of this kind already waits for a decision."""
-    waiting = await act.session.scalar(
-        select(TicketRequest.id)
-        .where(
-            TicketRequest.ticket_id == ticket.id,
-            TicketRequest.kind == kind,
-            TicketRequest.status == "pending",
-        )
-        .limit(1)
-    )
+    waiting = await repository.request_in(act.session, ticket.id, kind, ("pending",))
     if waiting is not None:
         raise Conflict(f"A {kind} request already waits for a decision", state=ticket.status)
 
@@ -323,7 +306,7 @@ async def merge(act: Act, ticket: Ticket, data: schemas.MergeIn) -> Ticket:
     common.require_role(act.principal, Role.agent)
     if data.into == ticket.id:
         raise Unprocessable("A ticket cannot be merged into itself", field="into")
-    into = await act.session.scalar(select(Ticket).where(Ticket.id == data.into).with_for_update())
+    into = await ticket_repository.locked(act.session, data.into)
     if into is None:
         raise NotFound(f"No ticket {data.into}")
     pipeline.touch(act.session, into)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.roles import CENTRE, Role
@@ -59,7 +58,7 @@ async def locked(
 ) -> Ticket:
     """The ticket, row-locked until commit (two actors cannot both win), visible to the caller
     and at the version they expect."""
-    ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+    ticket = await ticket_repository.locked(session, ticket_id)
     if ticket is None:
         raise NotFound(f"No ticket {ticket_id}")
     # Locked for a change: whoever it concerns now hears of it (hotline.change).

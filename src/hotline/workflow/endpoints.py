@@ -1,126 +1,27 @@
-"""HTTP for the workflow: one POST per action (a table, below), the dispatcher's queues, and
-the poll of the field."""
+"""HTTP for the workflow: one POST per action (the table below; workflow.routes makes the
+endpoints), the dispatcher's queues, and the poll of the field."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from hotline.audit import service as audit
-from hotline.auth.dependencies import AnyRole, CentreReader, require
+from hotline.auth.dependencies import CentreReader, FieldActor
 from hotline.auth.roles import FIELD, Role
 from hotline.auth.service import Principal
-from hotline.db.session import ReadSession, Session
-from hotline.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    Unauthenticated,
-    Unprocessable,
-    responses,
-)
+from hotline.db.session import ReadSession
+from hotline.errors import Forbidden, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import Now
-from hotline.sla.calendars import Calendar
-from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketRead
 from hotline.ticket.visibility import present
 from hotline.workflow import assignments as assignments_service
-from hotline.workflow import centre, common, field, queues, reviews, schemas
-from hotline.workflow.common import Act
+from hotline.workflow import centre, field, queues, reviews, schemas
+from hotline.workflow.routes import ActionRoute, add_action
 
 router = APIRouter(prefix="/v1", tags=["workflow"])
-ACTION_PROBLEMS = responses(
-    Unauthenticated, Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable
-)
-
-
-def _version(value: str | None) -> int | None:
-    if value is None:
-        return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise Unprocessable('If-Match must be the ticket\'s version, e.g. "3"', field="If-Match")
-    return int(raw)
-
-
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=32,
-        description="The version you acted on; a newer ticket answers 412",
-    ),
-]
-Handler = Callable[[Act, Ticket, Any], Awaitable[Ticket]]
-DOC = (
-    "State errors are 409 with the current `state` (a ticket a ruling holds: `designated`, "
-    "naming the `ruling`); a stale `If-Match` is 412; a role that never takes this action is "
-    "403, and so is acting on a ticket that is not yours."
-)
-
-
-@dataclass(frozen=True)
-class ActionRoute:
-    """One action: ``POST /v1/tickets/{id}/<path>`` with ``schema`` as its body, run by
-    ``handler`` on the locked ticket, open to ``roles`` (others get 403 before any lookup)."""
-
-    path: str
-    schema: type[BaseModel]
-    handler: Handler
-    summary: str
-    roles: Collection[Role]
-    # Other spellings of the path that also work (not in the schema).
-    aliases: tuple[str, ...] = ()
-
-
-def add_action(router: APIRouter, action: ActionRoute) -> None:
-    """Register the action's endpoint: lock the ticket (404, 412), run the handler in the
-    request's transaction, answer the ticket as the actor may see it."""
-    allowed = Annotated[Principal, Depends(require(*action.roles))]
-
-    async def endpoint(
-        ticket_id: int,
-        data: BaseModel,
-        request: Request,
-        session: Session,
-        principal: Principal,
-        calendar: Calendar,
-        now: Now,
-        if_match: IfMatch = None,
-    ) -> TicketRead:
-        act = Act(session, principal, now, calendar, request.app.state.routing)
-        ticket = await common.locked(session, ticket_id, principal, _version(if_match))
-        read = present(principal, await action.handler(act, ticket, data))
-        # The answer hands the actor the ticket, caller included where they may see it.
-        audit.note(session, principal, f"/v1/tickets/{ticket_id} (action)", [read], now=act.now)
-        return read
-
-    # Set here, not written above: the module's annotations are strings (PEP 563) that FastAPI
-    # would look up in the module, where neither the schema nor the role alias lives.
-    endpoint.__annotations__ = {
-        **endpoint.__annotations__,
-        "data": action.schema,
-        "principal": allowed,
-    }
-    endpoint.__name__ = action.path.replace("-", "_")
-    names = ", ".join(sorted(r.value for r in action.roles))
-    router.post(
-        f"/tickets/{{ticket_id}}/{action.path}",
-        response_model=TicketRead,
-        responses=ACTION_PROBLEMS,
-        summary=action.summary,
-        description=f"Roles: {names}. {DOC}",
-    )(endpoint)
-    for alias in action.aliases:
-        router.post(
-            f"/tickets/{{ticket_id}}/{alias}", response_model=TicketRead, include_in_schema=False
-        )(endpoint)
 
 
 ROUTED = (Role.worker, Role.member, Role.officer)
@@ -308,7 +209,7 @@ _requests("terminations", "termination", "Terminations (终止办理) waiting fo
 )
 async def assignments(
     request: Request,
-    principal: AnyRole,
+    principal: FieldActor,
     now: Now,
     since: Annotated[
         str | None, Query(max_length=512, description="A `cursor` from an earlier poll")
@@ -346,4 +247,4 @@ async def assignments(
     )
 
 
-__all__ = ["ACTIONS", "ACTION_PROBLEMS", "DOC", "ActionRoute", "IfMatch", "add_action"]
+__all__ = ["ACTIONS"]

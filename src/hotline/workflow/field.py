@@ -4,18 +4,16 @@ each checks role and standing (403), state (409) and version (412)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from hotline.auth.roles import Role
 from hotline.errors import Conflict, Forbidden, Unprocessable
 from hotline.kit.clock import local_iso
-from hotline.org.models import GridMember, Unit
+from hotline.org import repository as org_repository
 from hotline.sla import deadlines, sweep_rules
-from hotline.ticket.models import CoHandler, Summons, Ticket, Whistle
+from hotline.ticket import repository as ticket_repository
+from hotline.ticket.models import Summons, Ticket, Whistle
 from hotline.ticket.schemas import Status
-from hotline.workflow import actors, common, schemas
+from hotline.workflow import actors, common, repository, schemas
 from hotline.workflow.common import Act
-from hotline.workflow.models import TicketRequest
 from hotline.workflow.states import Action
 
 
@@ -83,28 +81,14 @@ async def note(act: Act, ticket: Ticket, data: schemas.NoteIn) -> Ticket:
 
 async def _check_members(act: Act, ticket: Ticket, members: list[int]) -> None:
     grid = ticket.grid_code or ticket.area_code
-    attached = set(
-        (
-            await act.session.scalars(
-                select(GridMember.staff_id).where(
-                    GridMember.grid_code == grid, GridMember.staff_id.in_(members)
-                )
-            )
-        ).all()
-    )
+    attached = await org_repository.grid_members_among(act.session, grid, members)
     stray = [m for m in members if m not in attached]
     if stray:
         raise Unprocessable(f"Not dedicated members of this grid: {stray}", field="members")
 
 
 async def _check_departments(act: Act, departments: list[str]) -> None:
-    known = set(
-        (
-            await act.session.scalars(
-                select(Unit.code).where(Unit.code.in_(departments), Unit.kind == "department")
-            )
-        ).all()
-    )
+    known = await org_repository.departments_among(act.session, departments)
     unknown = [d for d in departments if d not in known]
     if unknown:
         raise Unprocessable(f"Not departments: {unknown}", field="departments")
@@ -174,17 +158,9 @@ async def report_in(act: Act, ticket: Ticket, data: schemas.ReportIn) -> Ticket:
     department. A report-in after the deadline is recorded as late."""
     p = act.principal
     common.require_role(p, Role.member, Role.officer)
-    mine = Summons.unit_code == p.unit_code
-    if p.staff_id is not None:
-        mine = mine | (Summons.staff_id == p.staff_id)
-    pending = (
-        await act.session.scalars(
-            select(Summons)
-            .where(Summons.ticket_id == ticket.id, Summons.reported_at.is_(None), mine)
-            .order_by(Summons.id)
-            .with_for_update()
-        )
-    ).all()
+    pending = list(
+        await ticket_repository.waiting_summons(act.session, ticket.id, p.staff_id, p.unit_code)
+    )
     if not pending:
         raise Conflict("No whistle on this ticket is waiting for you to report in")
     before = common.move(ticket, Action.report_in)
@@ -219,11 +195,7 @@ async def reply(act: Act, ticket: Ticket, data: schemas.ReplyIn) -> Ticket:
     late = ticket.reply_due_at is not None and act.now > ticket.reply_due_at
     co_reports = [
         {"unit_code": c.unit_code, "report": c.report, "at": local_iso(c.reported_at)}
-        for c in await act.session.scalars(
-            select(CoHandler)
-            .where(CoHandler.ticket_id == ticket.id, CoHandler.reported_at.is_not(None))
-            .order_by(CoHandler.unit_code)
-        )
+        for c in await ticket_repository.co_reports(act.session, ticket.id)
     ]
     ticket.reply = {
         "text": data.text,
@@ -290,14 +262,8 @@ async def request_extension(act: Act, ticket: Ticket, data: schemas.ExtensionIn)
     """Ask for more time (延期): at most 10 working days, once, decided by a dispatcher."""
     p = act.principal
     common.require(actors.handles(p, ticket), "Only the ticket's owner may ask for more time")
-    earlier = await act.session.scalar(
-        select(TicketRequest.id)
-        .where(
-            TicketRequest.ticket_id == ticket.id,
-            TicketRequest.kind == "extension",
-            TicketRequest.status.in_(("pending", "approved")),
-        )
-        .limit(1)
+    earlier = await repository.request_in(
+        act.session, ticket.id, "extension", ("pending", "approved")
     )
     if earlier is not None or ticket.extension_days:
         raise Conflict(
@@ -327,11 +293,7 @@ async def co_report(act: Act, ticket: Ticket, data: schemas.CoReportIn) -> Ticke
     common.require(
         actors.co_handles(p, ticket), "Only a unit the ruling named co-handler reports its part"
     )
-    row = await act.session.scalar(
-        select(CoHandler)
-        .where(CoHandler.ticket_id == ticket.id, CoHandler.unit_code == p.unit_code)
-        .with_for_update()
-    )
+    row = await ticket_repository.co_handler(act.session, ticket.id, p.unit_code)
     if row is None:  # co_handlers and its rows are written together (escalation.rulings)
         raise Conflict("Your unit is not a co-handler of this ticket", state=ticket.status)
     before = common.move(ticket, Action.co_report)

@@ -1,0 +1,85 @@
+"""Where clustering runs. ``cluster.find`` is pure Python that holds the interpreter lock for
+seconds over a month of appeals; in a thread of a serving process it starves that process's
+requests (measured: half the tickets of a two-process server answered in 0.6-1.8 s instead of
+10 ms for the five seconds of the first detection after a start). A serving process therefore
+clusters in a child process of its own, started with it, at a lower CPU priority, with the
+tokeniser loaded there; tests and commands use a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from hotline.hotspot import cluster
+
+log = logging.getLogger(__name__)
+
+# How a detection runs cluster.find: appeals and find's keywords in, hot spots out.
+Finder = Callable[..., Awaitable[list[cluster.Found]]]
+NICENESS = 10  # below the API's own processes
+
+
+async def in_thread(appeals: Sequence[cluster.Appeal], **options: Any) -> list[cluster.Found]:
+    return await asyncio.to_thread(cluster.find, appeals, **options)
+
+
+class InThread:
+    """The clustering of a process that does not serve: in a thread."""
+
+    find = staticmethod(in_thread)
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _child_started() -> None:
+    os.nice(NICENESS)
+    cluster.warm()
+
+
+class Clustering:
+    """One child process, kept; ``close`` stops it. ``start`` starts it at once (a serving
+    process does, before it answers anyone: the child's start-up, its imports and the
+    tokeniser take about a second and a half of CPU), else the first detection does."""
+
+    def __init__(self) -> None:
+        self._executor: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        self._pool().submit(int)  # any call starts the child and runs its initializer
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_child_started,
+            )
+        return self._executor
+
+    async def find(self, appeals: Sequence[cluster.Appeal], **options: Any) -> list[cluster.Found]:
+        loop = asyncio.get_running_loop()
+        work = functools.partial(cluster.find, list(appeals), **options)
+        try:
+            return await loop.run_in_executor(self._pool(), work)
+        except BrokenProcessPool:
+            # The child died (killed, out of memory): start another and try once more.
+            log.warning("the clustering process died; starting another")
+            self.close()
+            return await loop.run_in_executor(self._pool(), work)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,135 @@
+"""How a workflow action becomes an endpoint: ``POST /v1/tickets/{id}/<action>`` open to the
+action's roles, on the ticket locked for it (``LockedTicket``), answered as the actor may see it.
+The actions themselves are tables (workflow.endpoints, escalation.endpoints)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel
+
+from hotline.audit import service as audit
+from hotline.auth.dependencies import CurrentPrincipal, require
+from hotline.auth.roles import Role
+from hotline.auth.service import Principal
+from hotline.db.session import Session
+from hotline.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unauthenticated,
+    Unprocessable,
+    responses,
+)
+from hotline.kit.clock import Now
+from hotline.sla.calendars import Calendar
+from hotline.ticket.models import Ticket
+from hotline.ticket.schemas import TicketRead
+from hotline.ticket.visibility import present
+from hotline.workflow import common
+from hotline.workflow.common import Act
+
+ACTION_PROBLEMS = responses(
+    Unauthenticated, Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable
+)
+
+
+def _version(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise Unprocessable('If-Match must be the ticket\'s version, e.g. "3"', field="If-Match")
+    return int(raw)
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=32,
+        description="The version you acted on; a newer ticket answers 412",
+    ),
+]
+
+
+async def locked_ticket(
+    ticket_id: int, session: Session, principal: CurrentPrincipal, if_match: IfMatch = None
+) -> Ticket:
+    """The ticket locked for an action in the request's transaction: 404 when it does not
+    exist or is not the caller's to see, 412 when ``If-Match`` names another version."""
+    return await common.locked(session, ticket_id, principal, _version(if_match))
+
+
+# The ticket an action acts on; declare it after the role alias, so that a role that never
+# takes the action is refused (403) before any lookup.
+LockedTicket = Annotated[Ticket, Depends(locked_ticket)]
+Handler = Callable[[Act, Ticket, Any], Awaitable[Ticket]]
+DOC = (
+    "State errors are 409 with the current `state` (a ticket a ruling holds: `designated`, "
+    "naming the `ruling`); a stale `If-Match` is 412; a role that never takes this action is "
+    "403, and so is acting on a ticket that is not yours."
+)
+
+
+@dataclass(frozen=True)
+class ActionRoute:
+    """One action: ``POST /v1/tickets/{id}/<path>`` with ``schema`` as its body, run by
+    ``handler`` on the locked ticket, open to ``roles`` (others get 403 before any lookup)."""
+
+    path: str
+    schema: type[BaseModel]
+    handler: Handler
+    summary: str
+    roles: Collection[Role]
+    # Other spellings of the path that also work (not in the schema).
+    aliases: tuple[str, ...] = ()
+
+
+def add_action(router: APIRouter, action: ActionRoute) -> None:
+    """Register the action's endpoint: lock the ticket (404, 412), run the handler in the
+    request's transaction, answer the ticket as the actor may see it."""
+    allowed = Annotated[Principal, Depends(require(*action.roles))]
+
+    async def endpoint(
+        principal: Principal,
+        ticket: LockedTicket,
+        data: BaseModel,
+        request: Request,
+        session: Session,
+        calendar: Calendar,
+        now: Now,
+    ) -> TicketRead:
+        act = Act(session, principal, now, calendar, request.app.state.routing)
+        read = present(principal, await action.handler(act, ticket, data))
+        # The answer hands the actor the ticket, caller included where they may see it.
+        audit.note(session, principal, f"/v1/tickets/{ticket.id} (action)", [read], now=act.now)
+        return read
+
+    # Set here, not written above: the module's annotations are strings (PEP 563) that FastAPI
+    # would look up in the module, where neither the schema nor the role alias lives.
+    endpoint.__annotations__ = {
+        **endpoint.__annotations__,
+        "data": action.schema,
+        "principal": allowed,
+    }
+    endpoint.__name__ = action.path.replace("-", "_")
+    names = ", ".join(sorted(r.value for r in action.roles))
+    router.post(
+        f"/tickets/{{ticket_id}}/{action.path}",
+        response_model=TicketRead,
+        responses=ACTION_PROBLEMS,
+        summary=action.summary,
+        description=f"Roles: {names}. {DOC}",
+    )(endpoint)
+    for alias in action.aliases:
+        router.post(
+            f"/tickets/{{ticket_id}}/{alias}", response_model=TicketRead, include_in_schema=False
+        )(endpoint)
+
+
+__all__ = ["ACTION_PROBLEMS", "DOC", "ActionRoute", "IfMatch", "LockedTicket", "add_action"]
