@@ -113,3 +113,22 @@ class TestClusters:
                 json={"min_size": 2, "window_days": 14, "threshold": 0.3},
             )
         ).status_code == 403
+
+
+class TestDetectionInterval:
+    async def test_a_detection_by_any_process_holds_for_the_interval(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        # Remembered in the database: a second process taking the sweep's lock does not detect
+        # again before the interval has passed since the first's detection.
+        from datetime import UTC, datetime, timedelta
+
+        from hotline.hotspot import service
+
+        maker = app.state.sessionmaker
+        now = datetime.now(UTC)
+        assert await service.due(maker, now, 600)
+        r = await client.post("/v1/clusters/detect", headers=demo.headers("dispatcher"))
+        assert r.status_code == 200, r.text
+        assert not await service.due(maker, datetime.now(UTC), 600)
+        assert await service.due(maker, datetime.now(UTC) + timedelta(seconds=601), 600)

@@ -48,3 +48,5 @@ class HotspotRule(Base):
     window_days: Mapped[int] = mapped_column(default=30)
     threshold: Mapped[float] = mapped_column(default=0.3)
     updated_at: Mapped[datetime]
+    # The last detection by any process (jobs.serve runs one when the interval has passed).
+    detected_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -36,6 +36,13 @@ async def rule(session: AsyncSession) -> HotspotRule:
     return await repository.rule(session)
 
 
+async def due(maker: async_sessionmaker[AsyncSession], now: datetime, every: float) -> bool:
+    """Whether ``every`` seconds have passed since the last detection by any process."""
+    async with unit_of_work(maker, read_only=True) as session:
+        last = (await rule(session)).detected_at
+    return last is None or (now - last).total_seconds() >= every
+
+
 async def set_rule(
     session: AsyncSession, *, min_size: int, window_days: int, threshold: float, now: datetime
 ) -> HotspotRule:
@@ -70,6 +77,7 @@ async def detect(
     )
     created = updated = 0
     async with unit_of_work(maker) as session:
+        (await rule(session)).detected_at = now
         for hot in found:
             if await _merge(session, hot, now):
                 updated += 1

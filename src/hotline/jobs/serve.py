@@ -2,7 +2,7 @@
 
 sweep      every ``HOTLINE_SWEEPER__INTERVAL`` s, one process at a time (advisory lock):
            a sweeper pass, then the metrics roll-up, then hot-spot detection at most every
-           ``HOTLINE_SWEEPER__HOTSPOT_INTERVAL`` s
+           ``HOTLINE_SWEEPER__HOTSPOT_INTERVAL`` s (since the last by any process: hotspot_rule)
 deliver    every ``HOTLINE_WEBHOOKS__INTERVAL`` s: the webhook outbox (rows claimed with
            SKIP LOCKED, so every process may deliver)
 """
@@ -33,7 +33,6 @@ def start(state: Any, settings: Settings) -> Jobs:
     jobs = Jobs()
     if settings.sweeper.enabled:
         stats = jobs.stats["sweep"] = Stats()
-        detected = [0.0]
 
         async def sweep_tick() -> None:
             report = await sweep.sweep(
@@ -44,8 +43,7 @@ def start(state: Any, settings: Settings) -> Jobs:
             )
             _record(stats, report)
             await _refresh(state)
-            if time.monotonic() - detected[0] >= settings.sweeper.hotspot_interval:
-                detected[0] = time.monotonic()
+            if await hotspots.due(state.sessionmaker, utcnow(), settings.sweeper.hotspot_interval):
                 await _detect(state)
 
         jobs.start(
