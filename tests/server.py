@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,6 +73,7 @@ def serve(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: what it starts is stopped with it
     )
     server = Server(f"http://127.0.0.1:{port}", process, settings.data_dir)
     stdout = process.stdout
@@ -104,8 +107,13 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        # Whatever of the group outlived the server (a test may SIGKILL it) goes too: a child
+        # still holding the output pipe would keep the reader, and this, waiting for ever.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         reader.join(10)
-        stdout.close()
+        if not reader.is_alive():
+            stdout.close()
 
 
 @contextmanager

@@ -4,8 +4,11 @@ as in a thread, a child that dies is replaced, and its requests are not starved 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 
 from hotline.hotspot.runner import Clustering, in_thread
@@ -50,3 +53,43 @@ async def test_a_child_that_dies_is_replaced() -> None:
         assert await clustering.find(APPEALS, now=NOW) == first
     finally:
         clustering.close()
+
+
+PARENT = """
+import sys, time
+from hotline.hotspot.runner import Clustering
+clustering = Clustering()
+clustering.start()
+clustering._executor.submit(int).result(60)
+print(*clustering._executor._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def test_the_child_ends_when_its_parent_is_killed() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        (child,) = map(int, parent.stdout.readline().split())
+        assert _alive(child)
+        parent.kill()  # no shutdown: the pool never tells its child to stop
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child), "the clustering child outlived its killed parent"
+    finally:
+        parent.kill()
+        parent.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(parent.pid, signal.SIGKILL)

@@ -3,7 +3,8 @@ seconds over a month of appeals; in a thread of a serving process it starves tha
 requests (measured: half the tickets of a two-process server answered in 0.6-1.8 s instead of
 10 ms for the five seconds of the first detection after a start). A serving process therefore
 clusters in a child process of its own, started with it, at a lower CPU priority, with the
-tokeniser loaded there; tests and commands use a thread.
+tokeniser loaded there; tests and commands use a thread. The child ends with its parent, however
+the parent ends (a SIGKILL or the out-of-memory killer included).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import functools
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 # How a detection runs cluster.find: appeals and find's keywords in, hot spots out.
 Finder = Callable[..., Awaitable[list[cluster.Found]]]
 NICENESS = 10  # below the API's own processes
+ORPHAN_CHECK = 1.0  # seconds between the child's looks at whether its parent still lives
 
 
 async def in_thread(appeals: Sequence[cluster.Appeal], **options: Any) -> list[cluster.Found]:
@@ -43,9 +47,19 @@ class InThread:
         pass
 
 
-def _child_started() -> None:
+def _child_started(parent: int) -> None:
     os.nice(NICENESS)
+    threading.Thread(target=_end_with, args=(parent,), name="end-with-parent", daemon=True).start()
     cluster.warm()
+
+
+def _end_with(parent: int) -> None:
+    """End the child once its parent is gone. The pool's pipes are open in the child at both
+    ends, so a parent killed without a word leaves it waiting for work for ever, holding the
+    server's output and memory (found when a killed test server's output never closed)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK)
+    os._exit(0)
 
 
 class Clustering:
@@ -65,6 +79,7 @@ class Clustering:
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_child_started,
+                initargs=(os.getpid(),),
             )
         return self._executor
 
