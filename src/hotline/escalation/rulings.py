@@ -82,12 +82,9 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
         CoHandler(ticket_id=ticket.id, unit_code=c, named_at=act.now, report="") for c in co_units
     )
     await common.assign_to_unit(
-        session,
+        act,
         ticket,
         data.lead_unit,
-        assignee_id=None,
-        calendar=act.calendar,
-        now=act.now,
         method="ruling",
         explanation=f"Ruled by {p.name}: {data.reasoning}",
     )
@@ -102,14 +99,11 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
         "reasoning": data.reasoning,
         "rule_id": rule_id,
     }
-    await common.record(
-        session,
+    await act.record(
         ticket,
         "ruled",
-        p,
-        now=act.now,
-        from_status=before,
-        details={
+        before,
+        {
             "lead_unit": data.lead_unit,
             "co_units": co_units,
             "reasoning": data.reasoning,
@@ -147,7 +141,7 @@ async def _class_rule(act: Act, ticket: Ticket, state: RoutingState, data: Rulin
 async def supervise(act: Act, ticket: Ticket, data: SuperviseIn) -> Ticket:
     """Mark a ticket supervised (督办) with a level and a note; the state does not change. A
     dispatcher, or an officer of the county (the hotline centre's leadership)."""
-    principal, now, session = act.principal, act.now, act.session
+    principal, now = act.principal, act.now
     county = principal.role is Role.officer and principal.unit_kind == "county"
     common.require(
         principal.role is Role.dispatcher or county,
@@ -162,13 +156,5 @@ async def supervise(act: Act, ticket: Ticket, data: SuperviseIn) -> Ticket:
         "by": principal.name,
         "source": "officer" if county else "dispatcher",
     }
-    await common.record(
-        session,
-        ticket,
-        "supervised",
-        principal,
-        now=now,
-        from_status=before,
-        details={"level": data.level.value, "note": data.note},
-    )
+    await act.record(ticket, "supervised", before, {"level": data.level.value, "note": data.note})
     return ticket

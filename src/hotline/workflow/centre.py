@@ -59,23 +59,18 @@ async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket
     if rerouted:
         ticket.transfer_count += 1
     await common.assign_to_unit(
-        act.session,
+        act,
         ticket,
         data.unit_code,
         assignee_id=data.assignee_id,
-        calendar=act.calendar,
-        now=act.now,
         method="manual",
         explanation=f"Dispatched by {act.principal.name}: {data.note}",
     )
-    await common.record(
-        act.session,
+    await act.record(
         ticket,
         "dispatched",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
+        before,
+        {
             "unit_code": ticket.unit_code,
             "grid_code": ticket.grid_code,
             "assignee_id": ticket.assignee_id,
@@ -94,14 +89,11 @@ async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> 
     if action is not Action.callback:
         ticket.transfer_count += 1
     await deadlines.on_arbitration(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
+    await act.record(
         ticket,
         "arbitration",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
+        before,
+        {
             "reason": why,
             "transfer_count": ticket.transfer_count,
             "rework_count": ticket.rework_count,
@@ -111,11 +103,25 @@ async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> 
     return ticket
 
 
-async def pending(act: Act, ticket: Ticket, kind: str) -> TicketRequest:
+async def decided(act: Act, ticket: Ticket, kind: str, data: schemas.DecisionIn) -> TicketRequest:
+    """The pending request of ``kind``, row-locked and decided as ``data`` says; 409 when none
+    is pending."""
     request = await repository.pending_locked(act.session, ticket.id, kind)
     if request is None:
         raise Conflict(f"No {kind} request is pending on this ticket", state=ticket.status)
+    request.status = "approved" if data.approve else "rejected"
+    request.decided_by_key_id = act.principal.key_id
+    request.decided_at = act.now
+    request.decision_note = data.note
     return request
+
+
+async def record_decision(
+    act: Act, ticket: Ticket, request: TicketRequest, before: str, action: str, **details: object
+) -> None:
+    """The event of a ``decided`` request: its id, ``details``, then the decision's note."""
+    shown = {"request_id": request.id, **details, "note": request.decision_note}
+    await act.record(ticket, action, before, shown)
 
 
 async def no_pending(act: Act, ticket: Ticket, kind: str) -> None:
@@ -123,13 +129,6 @@ async def no_pending(act: Act, ticket: Ticket, kind: str) -> None:
     waiting = await repository.request_in(act.session, ticket.id, kind, ("pending",))
     if waiting is not None:
         raise Conflict(f"A {kind} request already waits for a decision", state=ticket.status)
-
-
-def decide(act: Act, request: TicketRequest, approve: bool, note: str) -> None:
-    request.status = "approved" if approve else "rejected"
-    request.decided_by_key_id = act.principal.key_id
-    request.decided_at = act.now
-    request.decision_note = note
 
 
 async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn) -> Ticket:
@@ -143,21 +142,12 @@ async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn
     else:
         target = Status.triage if data.unit_code is None else Status.dispatched
     common.ensure(ticket, Action.return_decision)
-    request = await pending(act, ticket, "return")
-    decide(act, request, data.approve, data.note)
+    request = await decided(act, ticket, "return", data)
     if target is Status.arbitration:
         return await to_arbitration(act, ticket, Action.return_decision, "returned 3 times")
     before = common.move(ticket, Action.return_decision, target)
     if not data.approve:
-        await common.record(
-            act.session,
-            ticket,
-            "return_rejected",
-            act.principal,
-            now=act.now,
-            from_status=before,
-            details={"request_id": request.id, "note": data.note},
-        )
+        await record_decision(act, ticket, request, before, "return_rejected")
         return ticket
     ticket.transfer_count += 1
     if data.unit_code is None:
@@ -176,28 +166,20 @@ async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn
         await deadlines.on_triage(act.session, ticket, act.calendar, act.now)
     else:
         await common.assign_to_unit(
-            act.session,
+            act,
             ticket,
             data.unit_code,
-            assignee_id=None,
-            calendar=act.calendar,
-            now=act.now,
             method="manual",
             explanation=f"Return approved by {act.principal.name}: {data.note}",
         )
-    await common.record(
-        act.session,
+    await record_decision(
+        act,
         ticket,
+        request,
+        before,
         "return_approved",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
-            "request_id": request.id,
-            "unit_code": ticket.unit_code,
-            "transfer_count": ticket.transfer_count,
-            "note": data.note,
-        },
+        unit_code=ticket.unit_code,
+        transfer_count=ticket.transfer_count,
     )
     return ticket
 
@@ -207,24 +189,18 @@ async def decide_extension(act: Act, ticket: Ticket, data: schemas.ExtensionDeci
     deadline by that many working days."""
     common.require_role(act.principal, Role.dispatcher)
     before = common.move(ticket, Action.extension_decision)
-    request = await pending(act, ticket, "extension")
+    request = await decided(act, ticket, "extension", data)
     days = min(data.days or request.days or 0, request.days or 0)
-    decide(act, request, data.approve, data.note)
     if data.approve:
         deadlines.extend(act.session, ticket, act.calendar, days)
-    await common.record(
-        act.session,
+    await record_decision(
+        act,
         ticket,
+        request,
+        before,
         "extension_approved" if data.approve else "extension_rejected",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
-            "request_id": request.id,
-            "days": days if data.approve else 0,
-            "reply_due_at": local_iso(ticket.reply_due_at),
-            "note": data.note,
-        },
+        days=days if data.approve else 0,
+        reply_due_at=local_iso(ticket.reply_due_at),
     )
     return ticket
 
@@ -236,15 +212,7 @@ async def answer(act: Act, ticket: Ticket, data: schemas.AnswerIn) -> Ticket:
     ticket.close_reason = "answered"
     ticket.closed_at = act.now
     ticket.reply = {"text": data.text, "outcome": "answered", "at": local_iso(act.now)}
-    await common.record(
-        act.session,
-        ticket,
-        "answered",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={"text": data.text},
-    )
+    await act.record(ticket, "answered", before, {"text": data.text})
     return ticket
 
 
@@ -261,15 +229,7 @@ async def callback(act: Act, ticket: Ticket, data: schemas.CallbackIn) -> Ticket
     if not data.reached:
         before = common.move(ticket, Action.callback, Status.replied)
         ticket.last_callback = result
-        await common.record(
-            act.session,
-            ticket,
-            "callback_unreached",
-            act.principal,
-            now=act.now,
-            from_status=before,
-            details=result,
-        )
+        await act.record(ticket, "callback_unreached", before, result)
         return ticket
     rework = data.satisfaction == schemas.Satisfaction.unsatisfied and data.unit_at_fault
     if rework and ticket.rework_count + 1 >= MAX_REWORKS:
@@ -288,15 +248,7 @@ async def callback(act: Act, ticket: Ticket, data: schemas.CallbackIn) -> Ticket
         ticket.close_reason = "resolved"
         ticket.closed_at = act.now
         action = "closed"
-    await common.record(
-        act.session,
-        ticket,
-        action,
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details=result | {"rework_count": ticket.rework_count},
-    )
+    await act.record(ticket, action, before, result | {"rework_count": ticket.rework_count})
     return ticket
 
 
@@ -328,24 +280,8 @@ async def merge(act: Act, ticket: Ticket, data: schemas.MergeIn) -> Ticket:
             "at": local_iso(act.now),
         },
     ]
-    await common.record(
-        act.session,
-        ticket,
-        "merged",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={"into": into.id},
-    )
-    await common.record(
-        act.session,
-        into,
-        "merge_received",
-        act.principal,
-        now=act.now,
-        from_status=into.status,
-        details={"from": ticket.id},
-    )
+    await act.record(ticket, "merged", before, {"into": into.id})
+    await act.record(into, "merge_received", into.status, {"from": ticket.id})
     return ticket
 
 
@@ -357,13 +293,5 @@ async def close(act: Act, ticket: Ticket, data: schemas.CloseIn) -> Ticket:
     before = common.move(ticket, Action.close)
     ticket.close_reason = data.reason.value
     ticket.closed_at = act.now
-    await common.record(
-        act.session,
-        ticket,
-        "closed",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={"reason": data.reason.value, "note": data.note},
-    )
+    await act.record(ticket, "closed", before, {"reason": data.reason.value, "note": data.note})
     return ticket

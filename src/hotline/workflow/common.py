@@ -52,6 +52,34 @@ class Act:
     async def state(self) -> RoutingState:
         return await self.routing.current(self.session)
 
+    async def record(
+        self,
+        ticket: Ticket,
+        action: str,
+        before: str,
+        details: dict[str, Any] | None = None,
+        *,
+        wake: Iterable[str] = (),
+        summons: Iterable[Summons] = (),
+    ) -> None:
+        """The event of this act's principal at its instant, then ``finish``. ``wake``: others
+        to tell (the members a whistle summons); ``summons``: the summons rows this change
+        wrote, numbered with it."""
+        session = self.session
+        events.record(
+            session,
+            ticket,
+            action,
+            actor=self.principal,
+            at=self.now,
+            from_status=before,
+            details=details,
+        )
+        pipeline.wake(session, wake)
+        for one in summons:
+            pipeline.touch(session, one)
+        finish(session, ticket, now=self.now)
+
 
 async def locked(
     session: AsyncSession, ticket_id: int, principal: Principal, if_match: int | None
@@ -131,13 +159,17 @@ async def open_request(
     act: Act,
     ticket: Ticket,
     kind: str,
+    before: str,
     *,
     reason: str,
     reason_code: str | None = None,
     days: int | None = None,
     details: dict[str, Any] | None = None,
-) -> TicketRequest:
-    """A request for a dispatcher's decision (return, extension, staged answer, termination)."""
+    shown: dict[str, Any] | None = None,
+) -> None:
+    """A request for a dispatcher's decision (return, extension, staged answer, termination):
+    the owner has acted, and the event ``<kind>_requested`` shows the request's id and
+    ``shown``, by default the reason code and days given and the reason."""
     request = TicketRequest(
         ticket_id=ticket.id,
         kind=kind,
@@ -152,30 +184,11 @@ async def open_request(
     )
     act.session.add(request)
     await act.session.flush()
-    return request
-
-
-async def record(
-    session: AsyncSession,
-    ticket: Ticket,
-    action: str,
-    principal: Principal | None,
-    *,
-    now: datetime,
-    from_status: str,
-    details: dict[str, Any] | None = None,
-    wake: Iterable[str] = (),
-    summons: Iterable[Summons] = (),
-) -> None:
-    """The event, then ``finish``. ``wake``: others to tell (the members a whistle summons);
-    ``summons``: the summons rows this change wrote, numbered with it."""
-    events.record(
-        session, ticket, action, actor=principal, at=now, from_status=from_status, details=details
-    )
-    pipeline.wake(session, wake)
-    for one in summons:
-        pipeline.touch(session, one)
-    finish(session, ticket, now=now)
+    await deadlines.acted(act.session, ticket, act.calendar, act.now)
+    if shown is None:
+        asked = {"reason_code": reason_code, "days": days, "reason": reason}
+        shown = {k: v for k, v in asked.items() if v is not None}
+    await act.record(ticket, f"{kind}_requested", before, {"request_id": request.id, **shown})
 
 
 def finish(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
@@ -187,19 +200,18 @@ def finish(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
 
 
 async def assign_to_unit(
-    session: AsyncSession,
+    act: Act,
     ticket: Ticket,
     unit_code: str,
     *,
-    assignee_id: int | None,
-    calendar: WorkCalendar,
-    now: datetime,
+    assignee_id: int | None = None,
     method: str,
     explanation: str,
 ) -> None:
     """Make a unit (and, in a grid, its on-duty worker) the owner and start the sign clock."""
     from hotline.org import repository as org_repository
 
+    session = act.session
     unit = await org_repository.unit(session, unit_code)
     if unit is None:
         raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
@@ -228,7 +240,7 @@ async def assign_to_unit(
         "explanation": explanation,
         "candidates": [],
     }
-    await deadlines.on_dispatch(session, ticket, calendar, now)
+    await deadlines.on_dispatch(session, ticket, act.calendar, act.now)
 
 
 def centre_or(principal: Principal, *roles: Role) -> bool:

@@ -37,15 +37,7 @@ async def sign(act: Act, ticket: Ticket, data: schemas.SignIn) -> Ticket:
     )
     await deadlines.acted(act.session, ticket, act.calendar, act.now)
     late = ticket.sign_due_at is not None and act.now > ticket.sign_due_at
-    await common.record(
-        act.session,
-        ticket,
-        "signed",
-        p,
-        now=act.now,
-        from_status=before,
-        details={"late": late, "note": data.note},
-    )
+    await act.record(ticket, "signed", before, {"late": late, "note": data.note})
     return ticket
 
 
@@ -67,14 +59,8 @@ async def note(act: Act, ticket: Ticket, data: schemas.NoteIn) -> Ticket:
     before = common.move(ticket, Action.note)
     if p.role is not Role.dispatcher:
         await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "noted",
-        p,
-        now=act.now,
-        from_status=before,
-        details={"text": data.text, "photos": [str(x) for x in data.photos]},
+    await act.record(
+        ticket, "noted", before, {"text": data.text, "photos": [str(x) for x in data.photos]}
     )
     return ticket
 
@@ -132,16 +118,11 @@ async def whistle(act: Act, ticket: Ticket, data: schemas.WhistleIn) -> Ticket:
     act.session.add_all(summoned)
     await deadlines.acted(act.session, ticket, act.calendar, act.now)
     wake = {f"staff:{m}" for m in members} | {f"unit:{d}" for d in departments}
-    await common.record(
-        act.session,
+    await act.record(
         ticket,
         "whistled",
-        p,
-        now=act.now,
-        from_status=before,
-        wake=wake,
-        summons=summoned,
-        details={
+        before,
+        {
             "whistle_id": blown.id,
             "level": data.level.value,
             "reason": data.reason,
@@ -149,6 +130,8 @@ async def whistle(act: Act, ticket: Ticket, data: schemas.WhistleIn) -> Ticket:
             "departments": departments,
             "due_at": local_iso(due),
         },
+        wake=wake,
+        summons=summoned,
     )
     return ticket
 
@@ -171,14 +154,11 @@ async def report_in(act: Act, ticket: Ticket, data: schemas.ReportIn) -> Ticket:
         s.note = data.note
     late = any(s.late for s in pending)
     await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
+    await act.record(
         ticket,
         "reported_in",
-        p,
-        now=act.now,
-        from_status=before,
-        details={"summons": [s.id for s in pending], "late": late, "note": data.note},
+        before,
+        {"summons": [s.id for s in pending], "late": late, "note": data.note},
         wake={f"staff:{p.staff_id}"} if p.staff_id is not None else set(),
         summons=pending,
     )
@@ -207,15 +187,7 @@ async def reply(act: Act, ticket: Ticket, data: schemas.ReplyIn) -> Ticket:
         **({"co_reports": co_reports} if co_reports else {}),
     }
     await deadlines.on_reply(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "replied",
-        p,
-        now=act.now,
-        from_status=before,
-        details={"outcome": data.outcome.value, "late": late},
-    )
+    await act.record(ticket, "replied", before, {"outcome": data.outcome.value, "late": late})
     return ticket
 
 
@@ -233,27 +205,14 @@ async def request_return(act: Act, ticket: Ticket, data: schemas.ReturnIn) -> Ti
         )
     ticket.return_count += 1
     before = common.move(ticket, Action.return_)
-    request = await common.open_request(
+    await common.open_request(
         act,
         ticket,
         "return",
+        before,
         reason=data.reason,
         reason_code=data.reason_code.value,
         details={"unit_code": ticket.unit_code, "grid_code": ticket.grid_code},
-    )
-    await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "return_requested",
-        p,
-        now=act.now,
-        from_status=before,
-        details={
-            "request_id": request.id,
-            "reason_code": data.reason_code.value,
-            "reason": data.reason,
-        },
     )
     return ticket
 
@@ -270,19 +229,7 @@ async def request_extension(act: Act, ticket: Ticket, data: schemas.ExtensionIn)
             "An extension was already asked for; it is granted at most once", state=ticket.status
         )
     before = common.move(ticket, Action.extension)
-    request = await common.open_request(
-        act, ticket, "extension", reason=data.reason, days=data.days
-    )
-    await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "extension_requested",
-        p,
-        now=act.now,
-        from_status=before,
-        details={"request_id": request.id, "days": data.days, "reason": data.reason},
-    )
+    await common.open_request(act, ticket, "extension", before, reason=data.reason, days=data.days)
     return ticket
 
 
@@ -299,13 +246,5 @@ async def co_report(act: Act, ticket: Ticket, data: schemas.CoReportIn) -> Ticke
     before = common.move(ticket, Action.co_report)
     row.reported_at, row.report, row.reported_by_name = act.now, data.text, p.name
     await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "co_reported",
-        p,
-        now=act.now,
-        from_status=before,
-        details={"unit_code": p.unit_code, "text": data.text},
-    )
+    await act.record(ticket, "co_reported", before, {"unit_code": p.unit_code, "text": data.text})
     return ticket

@@ -31,26 +31,9 @@ async def request_staged(act: Act, ticket: Ticket, data: schemas.StagedIn) -> Ti
         raise Unprocessable("next_check must be a later day", field="next_check")
     before = common.move(ticket, Action.staged)
     await centre.no_pending(act, ticket, "staged")
-    request = await common.open_request(
-        act,
-        ticket,
-        "staged",
-        reason=data.plan,
-        details={"plan": data.plan, "next_check": data.next_check.isoformat()},
-    )
-    await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "staged_requested",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
-            "request_id": request.id,
-            "plan": data.plan,
-            "next_check": data.next_check.isoformat(),
-        },
+    proposal = {"plan": data.plan, "next_check": data.next_check.isoformat()}
+    await common.open_request(
+        act, ticket, "staged", before, reason=data.plan, details=proposal, shown=proposal
     )
     return ticket
 
@@ -59,9 +42,8 @@ async def decide_staged(act: Act, ticket: Ticket, data: schemas.DecisionIn) -> T
     """A dispatcher approves (the reply is due by the end of the next check date) or rejects."""
     common.require_role(act.principal, Role.dispatcher)
     before = common.move(ticket, Action.staged_decision)
-    request = await centre.pending(act, ticket, "staged")
-    centre.decide(act, request, data.approve, data.note)
-    details: dict[str, object] = {"request_id": request.id, "note": data.note}
+    request = await centre.decided(act, ticket, "staged", data)
+    due_at: dict[str, object] = {}
     if data.approve:
         check = datetime.fromisoformat(str(request.details["next_check"])).date()
         due = datetime.combine(check + timedelta(days=1), time(), act.calendar.zone)
@@ -75,16 +57,9 @@ async def decide_staged(act: Act, ticket: Ticket, data: schemas.DecisionIn) -> T
         ticket.reply_due_at = due
         ticket.reply_reminded_at = ticket.reply_overdue_at = None
         deadlines.reschedule(act.session, ticket)
-        details["reply_due_at"] = local_iso(due)
-    await common.record(
-        act.session,
-        ticket,
-        "staged_approved" if data.approve else "staged_rejected",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details=details,
-    )
+        due_at["reply_due_at"] = local_iso(due)
+    action = "staged_approved" if data.approve else "staged_rejected"
+    await centre.record_decision(act, ticket, request, before, action, **due_at)
     return ticket
 
 
@@ -93,22 +68,8 @@ async def request_termination(act: Act, ticket: Ticket, data: schemas.TerminateI
     common.require(actors.handles(act.principal, ticket), "Only the ticket's owner may do this")
     before = common.move(ticket, Action.terminate)
     await centre.no_pending(act, ticket, "termination")
-    request = await common.open_request(
-        act, ticket, "termination", reason=data.reason, reason_code=data.reason_code.value
-    )
-    await deadlines.acted(act.session, ticket, act.calendar, act.now)
-    await common.record(
-        act.session,
-        ticket,
-        "termination_requested",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
-            "request_id": request.id,
-            "reason_code": data.reason_code.value,
-            "reason": data.reason,
-        },
+    await common.open_request(
+        act, ticket, "termination", before, reason=data.reason, reason_code=data.reason_code.value
     )
     return ticket
 
@@ -118,8 +79,7 @@ async def decide_termination(act: Act, ticket: Ticket, data: schemas.DecisionIn)
     on."""
     common.require_role(act.principal, Role.dispatcher)
     common.ensure(ticket, Action.terminate_decision)
-    request = await centre.pending(act, ticket, "termination")
-    centre.decide(act, request, data.approve, data.note)
+    request = await centre.decided(act, ticket, "termination", data)
     target = Status.closed if data.approve else Status(ticket.status)
     before = common.move(ticket, Action.terminate_decision, target)
     if data.approve:
@@ -131,17 +91,8 @@ async def decide_termination(act: Act, ticket: Ticket, data: schemas.DecisionIn)
             "reason_code": request.reason_code,
             "at": local_iso(act.now),
         }
-    await common.record(
-        act.session,
-        ticket,
-        "terminated" if data.approve else "termination_rejected",
-        act.principal,
-        now=act.now,
-        from_status=before,
-        details={
-            "request_id": request.id,
-            "reason_code": request.reason_code,
-            "note": data.note,
-        },
+    action = "terminated" if data.approve else "termination_rejected"
+    await centre.record_decision(
+        act, ticket, request, before, action, reason_code=request.reason_code
     )
     return ticket
