@@ -19,7 +19,7 @@ Domain code raises these by meaning; only this module knows status numbers.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+Found = TypeVar("Found")
 
 
 class HotlineError(Exception):
@@ -54,6 +55,13 @@ class Forbidden(HotlineError):
 
 class NotFound(HotlineError):
     status, code, title = 404, "not_found", "Not found"
+
+
+def found(thing: Found | None, missing: str) -> Found:
+    """``thing``, or a 404 saying ``missing`` ("No unit 210224") when there is none."""
+    if thing is None:
+        raise NotFound(missing)
+    return thing
 
 
 class Conflict(HotlineError):

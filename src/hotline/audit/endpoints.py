@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from hotline.audit import service
 from hotline.auth.dependencies import Admin
 from hotline.db.session import ReadSession
 from hotline.errors import Forbidden, Unauthenticated, responses
-from hotline.kit.types import LocalTime
+from hotline.kit.types import FromRow, LocalTime
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 
-class PiiReadOut(BaseModel):
+class PiiReadOut(FromRow):
     id: int
     at: LocalTime
     actor_role: str
@@ -34,14 +33,4 @@ class PiiReadOut(BaseModel):
 async def pii_reads(
     session: ReadSession, principal: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[PiiReadOut]:
-    return [
-        PiiReadOut(
-            id=r.id,
-            at=r.at,
-            actor_role=r.actor_role,
-            actor_name=r.actor_name,
-            path=r.path,
-            ticket_ids=r.ticket_ids,
-        )
-        for r in await service.latest(session, limit)
-    ]
+    return [PiiReadOut.model_validate(r) for r in await service.latest(session, limit)]

@@ -47,43 +47,32 @@ async def record_reads(
     now: datetime,
 ) -> None:
     """In its own short transaction, after the read: readers never take the write lock."""
-    ids = unmasked(reads)
-    if not ids:
-        return
-    async with unit_of_work(maker) as session:
-        session.add(
-            PiiRead(
-                at=now,
-                actor_key_id=principal.key_id,
-                actor_role=principal.role.value,
-                actor_name=principal.name,
-                path=path[:200],
-                ticket_ids=ids,
-            )
-        )
+    if row := _row(principal, path, reads, now):
+        async with unit_of_work(maker) as session:
+            session.add(row)
 
 
 def note(
-    session: AsyncSession,
-    principal: Principal,
-    path: str,
-    reads: Iterable[Read],
-    *,
-    now: datetime,
+    session: AsyncSession, principal: Principal, path: str, reads: Iterable[Read], *, now: datetime
 ) -> None:
     """The same record, in the caller's (writing) transaction: an action's answer."""
+    if row := _row(principal, path, reads, now):
+        session.add(row)
+
+
+def _row(principal: Principal, path: str, reads: Iterable[Read], now: datetime) -> PiiRead | None:
+    """The record of these reads, or None when none of them showed a full phone."""
     ids = unmasked(reads)
-    if ids:
-        session.add(
-            PiiRead(
-                at=now,
-                actor_key_id=principal.key_id,
-                actor_role=principal.role.value,
-                actor_name=principal.name,
-                path=path[:200],
-                ticket_ids=ids,
-            )
-        )
+    if not ids:
+        return None
+    return PiiRead(
+        at=now,
+        actor_key_id=principal.key_id,
+        actor_role=principal.role.value,
+        actor_name=principal.name,
+        path=path[:200],
+        ticket_ids=ids,
+    )
 
 
 async def latest(session: AsyncSession, limit: int) -> Sequence[PiiRead]:

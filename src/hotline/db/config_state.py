@@ -14,8 +14,10 @@ request, exactly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +58,30 @@ async def bump(session: AsyncSession, part: str) -> None:
     await session.execute(
         update(ConfigState).where(ConfigState.id == 1).values({column: column + 1})
     )
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+async def added(session: AsyncSession, row: Row, part: str) -> Row:
+    """Store a new row of one kind of configuration and mark that kind changed."""
+    session.add(row)
+    await session.flush()
+    await bump(session, part)
+    return row
+
+
+async def changed(
+    session: AsyncSession, row: Row, changes: Mapping[str, Any], part: str, *, now: datetime
+) -> Row:
+    """Set ``changes`` on a row of one kind of configuration, updated ``now``, and mark that
+    kind changed."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_at = now  # type: ignore[attr-defined]  # every configuration row has it
+    await session.flush()
+    await bump(session, part)
+    return row
 
 
 def scalars() -> list[Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from hotline.audit import service as audit
+from hotline.audit.dependencies import AuditedReads
 from hotline.auth.dependencies import Principal, require
 from hotline.auth.roles import FIELD, Role
 from hotline.db.session import ReadSession
@@ -14,7 +14,6 @@ from hotline.errors import Conflict, Forbidden, Unauthenticated, responses
 from hotline.escalation import rulings
 from hotline.escalation.schemas import DisputedTicket, EscalateIn, RulingIn, SuperviseIn
 from hotline.escalation.service import Ladder, escalate
-from hotline.kit.clock import Now
 from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import present
 from hotline.workflow import actors, common
@@ -33,10 +32,9 @@ GroupReader = Annotated[Principal, Depends(require(Role.arbiter, Role.dispatcher
     summary="Disputed and difficult tickets for the confirmation group",
 )
 async def arbitration(
-    request: Request,
     session: ReadSession,
     principal: GroupReader,
-    now: Now,
+    reads: AuditedReads,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DisputedTicket]:
     """Each with its history: who returned it and why, transfers, reworks, escalations."""
@@ -44,13 +42,7 @@ async def arbitration(
         DisputedTicket(ticket=present(principal, t), history=h)
         for t, h in await rulings.disputed(session, limit)
     ]
-    await audit.record_reads(
-        request.app.state.sessionmaker,
-        principal,
-        request.url.path,
-        [e.ticket for e in entries],
-        now=now,
-    )
+    await reads.record(e.ticket for e in entries)
     return entries
 
 

@@ -15,6 +15,7 @@ from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unpro
 from hotline.hotspot import service
 from hotline.hotspot.models import Cluster
 from hotline.kit.clock import Now
+from hotline.kit.types import FromRow
 from hotline.ticket.schemas import Code, LocalTime
 
 router = APIRouter(prefix="/v1/clusters", tags=["hot spots"])
@@ -23,20 +24,22 @@ Handler = Annotated[Principal, Depends(require(Role.dispatcher, Role.admin))]
 PROBLEMS = responses(Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable)
 
 
-class ClusterRead(BaseModel):
+class ClusterRead(FromRow):
     id: int
-    category: str
-    place: str
+    category: str = Field(validation_alias="category_code")
+    place: str = Field(validation_alias="place_code")
     status: str
     size: int
     first_seen: LocalTime
     last_seen: LocalTime
     keywords: list[str]
     trend: list[int] = Field(description="Tickets per week over the window, oldest first")
-    lead_unit: str | None
+    lead_unit: str | None = Field(validation_alias="lead_unit_code")
     standard: str
     rule_id: int | None
-    members: list[dict[str, Any]] = Field(description="Ticket ids, numbers and states only")
+    members: list[dict[str, Any]] = Field(
+        default=[], description="Ticket ids, numbers and states only"
+    )
 
 
 class AssignIn(BaseModel):
@@ -60,26 +63,11 @@ class DetectionOut(BaseModel):
 
 
 def _read(c: Cluster, members: list[dict[str, Any]]) -> ClusterRead:
-    return ClusterRead(
-        id=c.id,
-        category=c.category_code,
-        place=c.place_code,
-        status=c.status,
-        size=c.size,
-        first_seen=c.first_seen,
-        last_seen=c.last_seen,
-        keywords=c.keywords,
-        trend=c.trend,
-        lead_unit=c.lead_unit_code,
-        standard=c.standard,
-        rule_id=c.rule_id,
-        members=members,
-    )
+    return ClusterRead.model_validate(c).model_copy(update={"members": members})
 
 
 @router.get(
     "",
-    response_model=list[ClusterRead],
     responses=PROBLEMS,
     summary="Hot spots: the same category in the same place, again and again",
 )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db.session import unit_of_work
-from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.errors import Conflict, Unprocessable, found
 from hotline.hotspot import cluster, repository, runner
 from hotline.hotspot.models import Cluster, ClusterMember, HotspotRule
 from hotline.kit.clock import local_iso
@@ -142,10 +142,7 @@ async def _create(session: AsyncSession, hot: cluster.Found, now: datetime) -> C
 
 
 async def get(session: AsyncSession, cluster_id: int) -> Cluster:
-    found = await repository.locked(session, cluster_id)
-    if found is None:
-        raise NotFound(f"No cluster {cluster_id}")
-    return found
+    return found(await repository.locked(session, cluster_id), f"No cluster {cluster_id}")
 
 
 async def assign(
@@ -185,19 +182,13 @@ async def assign(
 
 
 async def clusters(
-    session: AsyncSession,
-    *,
-    status: str | None,
-    category: str | None,
-    place: str | None,
-    limit: int,
+    session: AsyncSession, *, limit: int, **filters: str | None
 ) -> list[tuple[Cluster, list[dict[str, object]]]]:
-    """Clusters matching the filters given, most recently seen first, each with its members."""
-    rows = await repository.clusters(
-        session, status=status, category=category, place=place, limit=limit
-    )
-    found = await members(session, [c.id for c in rows])
-    return [(c, found.get(c.id, [])) for c in rows]
+    """Clusters matching the filters given (repository.clusters), most recently seen first,
+    each with its members."""
+    rows = await repository.clusters(session, limit=limit, **filters)
+    of = await members(session, [c.id for c in rows])
+    return [(c, of.get(c.id, [])) for c in rows]
 
 
 async def close(session: AsyncSession, found: Cluster, *, now: datetime) -> Cluster:

@@ -202,10 +202,8 @@ async def _write(
         if idempotency_key is not None
         else None
     )
-    if pipeline.postgres(session):
-        await _write_postgres(session, caches, seen, ticket, made, day, claim, now)
-    else:
-        await _write_sqlite(session, caches, seen, ticket, made, day, claim, now)
+    writing = _Writing(session, caches, seen, made, day, claim, now)
+    await (_write_postgres if pipeline.postgres(session) else _write_sqlite)(writing)
     for event in made.events:
         pipeline.event(session, ticket, event)
     return ticket
@@ -219,73 +217,64 @@ def _check(caches: Caches, seen: config_state.Generation, values: Sequence[Any])
         raise _Stale
 
 
-async def _write_postgres(
-    session: AsyncSession,
-    caches: Caches,
-    seen: config_state.Generation,
-    ticket: Ticket,
-    made: make.Made,
-    day: str,
-    claim: repository.Claim | None,
-    now: datetime,
-) -> None:
+@dataclass(frozen=True)
+class _Writing:
+    """A made ticket on its way into the database, and what its statements need."""
+
+    session: AsyncSession
+    caches: Caches
+    seen: config_state.Generation
+    made: make.Made
+    day: str
+    claim: repository.Claim | None
+    now: datetime
+
+    def written(self, row: Any) -> tuple[Any, ...]:
+        """The ticket's INSERT answered ``row`` (None: its external id was taken): the id,
+        the possible repeat's and the number go on the ticket and its events."""
+        if row is None:
+            raise _Taken(by_key=False)
+        values: tuple[Any, ...] = tuple(row)
+        ticket = self.made.ticket
+        ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
+        ticket.number = make.ticket_number(ticket.id, self.now)
+        for event in self.made.events:
+            event.ticket_id = ticket.id
+        return values
+
+
+async def _write_postgres(w: _Writing) -> None:
     """One statement: the ticket, its events, its key, its wake-up (repository)."""
+    session, ticket = w.session, w.made.ticket
     ticket.change_seq = pipeline.PENDING
     keys = ticket.change_keys()
     row = await repository.insert_everything(
         session,
         ticket,
-        made.neighbourhood,
-        day,
-        made.events,
-        claim,
+        w.made.neighbourhood,
+        w.day,
+        w.made.events,
+        w.claim,
         channel=notify.CHANNEL,
         wake=",".join(sorted(keys)),
-        now=now,
+        now=w.now,
     )
-    if row is None:
-        raise _Taken(by_key=False)
-    values: tuple[Any, ...] = tuple(row)
-    ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
-    ticket.number = make.ticket_number(ticket.id, now)
-    _check(caches, seen, values[3:-1])
-    if claim is not None and values[2] is None:
+    values = w.written(row)
+    _check(w.caches, w.seen, values[3:-1])
+    if w.claim is not None and values[2] is None:
         raise _Taken(by_key=True)
-    for event in made.events:
-        event.ticket_id = ticket.id
     pipeline.added(session, keys, notified=True)
 
 
-async def _write_sqlite(
-    session: AsyncSession,
-    caches: Caches,
-    seen: config_state.Generation,
-    ticket: Ticket,
-    made: make.Made,
-    day: str,
-    claim: repository.Claim | None,
-    now: datetime,
-) -> None:
+async def _write_sqlite(w: _Writing) -> None:
     """A statement per table, the change number taken first (one writer at a time)."""
+    session, ticket = w.session, w.made.ticket
     ticket.change_seq = (await pipeline.take(session))[0]
-    row = await repository.insert_ticket(session, ticket, made.neighbourhood, day)
-    if row is None:
-        raise _Taken(by_key=False)
-    values: tuple[Any, ...] = tuple(row)
-    ticket.id, ticket.possible_repeat_of_id = values[0], values[1]
-    ticket.number = make.ticket_number(ticket.id, now)
-    _check(caches, seen, values[2:])
-    for event in made.events:
-        event.ticket_id = ticket.id
-    await repository.insert_events(session, made.events)
-    if claim is not None and not await repository.claim_idempotency_key(
-        session,
-        api_key_id=claim.api_key_id,
-        key=claim.key,
-        request_hash=claim.request_hash,
-        ticket_id=ticket.id,
-        lock_id=claim.lock_id,
-        now=now,
+    row = await repository.insert_ticket(session, ticket, w.made.neighbourhood, w.day)
+    _check(w.caches, w.seen, w.written(row)[2:])
+    await repository.insert_events(session, w.made.events)
+    if w.claim is not None and not await repository.claim_idempotency_key(
+        session, w.claim, ticket_id=ticket.id, now=w.now
     ):
         raise _Taken(by_key=True)
     pipeline.added(session, ticket.change_keys())

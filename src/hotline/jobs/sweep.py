@@ -105,40 +105,42 @@ async def _climb(
         report.escalated += 1
 
 
-async def _tickets(
-    maker: async_sessionmaker[AsyncSession],
-    routing: RoutingCache,
-    calendars: CalendarCache,
-    now: datetime,
-    share: float,
-    report: Report,
-) -> int:
-    async with unit_of_work(maker) as session:
+@dataclass(frozen=True)
+class _Pass:
+    """What every batch of one pass shares."""
+
+    maker: async_sessionmaker[AsyncSession]
+    routing: RoutingCache
+    calendars: CalendarCache
+    now: datetime
+    share: float
+    report: Report
+
+    async def ladder(self, session: AsyncSession) -> Ladder:
+        calendar = await self.calendars.current(session)
+        return Ladder(session, await self.routing.current(session), calendar)
+
+
+async def _tickets(run: _Pass) -> int:
+    now, share, report = run.now, run.share, run.report
+    async with unit_of_work(run.maker) as session:
         rows = await _claim(session, Ticket, now)
         if not rows:
             return 0
-        calendar = await calendars.current(session)
-        rungs = Ladder(session, await routing.current(session), calendar)
+        rungs = await run.ladder(session)
         for ticket in rows:
             pipeline.touch(session, ticket)
             await _ticket(rungs, ticket, now, share, report)
     return len(rows)
 
 
-async def _summons(
-    maker: async_sessionmaker[AsyncSession],
-    routing: RoutingCache,
-    calendars: CalendarCache,
-    now: datetime,
-    share: float,
-    report: Report,
-) -> int:
-    async with unit_of_work(maker) as session:
+async def _summons(run: _Pass) -> int:
+    now, share, report = run.now, run.share, run.report
+    async with unit_of_work(run.maker) as session:
         rows: list[Summons] = list(await _claim(session, Summons, now))
         if not rows:
             return 0
-        calendar = await calendars.current(session)
-        rungs = Ladder(session, await routing.current(session), calendar)
+        rungs = await run.ladder(session)
         tickets = await ticket_repository.locked_many(session, (s.ticket_id for s in rows))
         touched: dict[int, Ticket] = {}
         for summons in rows:
@@ -187,9 +189,10 @@ async def sweep(
     now = now or utcnow()
     share = sweep_rules.DEFAULT_REMIND_SHARE if share is None else share
     report = Report()
-    while await _tickets(maker, routing, calendars, now, share, report) == BATCH:
+    run = _Pass(maker, routing, calendars, now, share, report)
+    while await _tickets(run) == BATCH:
         pass
-    while await _summons(maker, routing, calendars, now, share, report) == BATCH:
+    while await _summons(run) == BATCH:
         pass
     report.seconds = time.perf_counter() - started
     return report

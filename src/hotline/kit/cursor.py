@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from hotline.errors import Unprocessable
+
+Row = TypeVar("Row")
 
 
 def encode(values: list[Any], *, kind: str) -> str:
@@ -42,3 +45,12 @@ def decode(cursor: str, *, kind: str, arity: int, field: str = "cursor") -> list
     if not isinstance(values, list) or len(values) != arity or not all(map(_plain, values)):
         raise Unprocessable("Malformed cursor", field=field)
     return values
+
+
+def page(
+    rows: Sequence[Row], limit: int, *, kind: str, key: Callable[[Row], list[Any]]
+) -> tuple[Sequence[Row], str | None]:
+    """A page from ``limit + 1`` rows read in key order: the first ``limit``, and the cursor
+    to the rest (``key`` of the last one kept), or None when there is no rest."""
+    kept = rows[:limit]
+    return kept, encode(key(kept[-1]), kind=kind) if len(rows) > limit and kept else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
 
 from hotline.kit.clock import county_zone
 
@@ -15,3 +15,13 @@ LocalTime = Annotated[
 ]
 # A unit's, a category's or a grid's code.
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")]
+
+
+class FromRow(BaseModel):
+    """An answer made from a stored row: ``SomeRead.model_validate(row)`` reads the row's
+    attributes; a field the table names otherwise says so with ``validation_alias``. A field
+    with a default is still in every answer, so the schema lists it as required."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )

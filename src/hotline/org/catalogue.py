@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
-from hotline.errors import NotFound, Unprocessable
+from hotline.errors import Unprocessable, found
 from hotline.org import repository
 from hotline.org.models import CatalogueRule
 from hotline.org.schemas import RuleCreate, RuleUpdate
@@ -60,18 +60,13 @@ async def create_rule(
         created_at=now,
         updated_at=now,
     )
-    session.add(rule)
-    await session.flush()
-    await config_state.bump(session, "org")
-    return rule
+    return await config_state.added(session, rule, "org")
 
 
 async def update_rule(
     session: AsyncSession, rule_id: int, data: RuleUpdate, *, now: datetime
 ) -> CatalogueRule:
-    rule = await repository.rule(session, rule_id)
-    if rule is None:
-        raise NotFound(f"No catalogue rule {rule_id}")
+    rule = found(await repository.rule(session, rule_id), f"No catalogue rule {rule_id}")
     changes = data.model_dump(exclude_unset=True, mode="json")
     if "category" in changes:
         changes["category_code"] = changes.pop("category")
@@ -83,18 +78,11 @@ async def update_rule(
     }
     # Checked before anything is assigned: a query would flush a half-changed rule.
     await _check(session, **after)
-    for name, value in changes.items():
-        setattr(rule, name, value)
-    rule.updated_at = now
-    await session.flush()
-    await config_state.bump(session, "org")
-    return rule
+    return await config_state.changed(session, rule, changes, "org", now=now)
 
 
 async def delete_rule(session: AsyncSession, rule_id: int) -> None:
-    rule = await repository.rule(session, rule_id)
-    if rule is None:
-        raise NotFound(f"No catalogue rule {rule_id}")
+    rule = found(await repository.rule(session, rule_id), f"No catalogue rule {rule_id}")
     await session.delete(rule)
     await session.flush()
     await config_state.bump(session, "org")

@@ -13,7 +13,7 @@ from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unpro
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
 from hotline.org import catalogue, repository, staff, units
-from hotline.org.models import CatalogueRule, Staff, Unit
+from hotline.org.models import Staff, Unit
 from hotline.org.schemas import (
     GridCollection,
     GridFeature,
@@ -56,6 +56,10 @@ def unit_read(u: Unit) -> UnitRead:
     )
 
 
+def _code(u: Unit) -> list[Any]:
+    return [u.code]
+
+
 def _after(cursor: str | None, kind: str) -> Any:
     return None if cursor is None else cursors.decode(cursor, kind=kind, arity=1)[0]
 
@@ -77,12 +81,8 @@ async def list_units(
         after=str(after) if after else None,
         limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return UnitPage(
-        items=[unit_read(u) for u in rows],
-        next_cursor=cursors.encode([rows[-1].code], kind="units") if more and rows else None,
-    )
+    kept, next_cursor = cursors.page(rows, limit, kind="units", key=_code)
+    return UnitPage(items=[unit_read(u) for u in kept], next_cursor=next_cursor)
 
 
 @router.get(
@@ -189,12 +189,8 @@ async def list_grids(
         after=str(after) if after else None,
         limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return GridCollection(
-        features=[grid_feature(u) for u in rows],
-        next_cursor=cursors.encode([rows[-1].code], kind="grids") if more and rows else None,
-    )
+    kept, next_cursor = cursors.page(rows, limit, kind="grids", key=_code)
+    return GridCollection(features=[grid_feature(u) for u in kept], next_cursor=next_cursor)
 
 
 @router.get(
@@ -255,19 +251,12 @@ async def detach_member(code: str, staff_id: int, session: Session, principal: A
 
 
 async def _staff_read(session: Any, s: Staff) -> StaffRead:
-    grids = (await repository.grids_of_member(session, [s.id])).get(s.id, [])
-    return StaffRead(
-        id=s.id,
-        name=s.name,
-        role=StaffRole(s.role),
-        unit_code=s.unit_code,
-        phone=s.phone,
-        active=s.active,
-        on_duty=s.on_duty,
-        grids=grids,
-        created_at=s.created_at,
-        updated_at=s.updated_at,
-    )
+    grids = await repository.grids_of_member(session, [s.id])
+    return _staff(s, grids)
+
+
+def _staff(s: Staff, grids: dict[int, list[str]]) -> StaffRead:
+    return StaffRead.model_validate(s).model_copy(update={"grids": grids.get(s.id, [])})
 
 
 @router.get("/staff", response_model=list[StaffRead], summary="List staff", responses=READ)
@@ -283,21 +272,7 @@ async def list_staff(
         session, unit_code=unit_code, role=role, after=after, limit=limit
     )
     grids = await repository.grids_of_member(session, [s.id for s in rows[:limit]])
-    return [
-        StaffRead(
-            id=s.id,
-            name=s.name,
-            role=StaffRole(s.role),
-            unit_code=s.unit_code,
-            phone=s.phone,
-            active=s.active,
-            on_duty=s.on_duty,
-            grids=grids.get(s.id, []),
-            created_at=s.created_at,
-            updated_at=s.updated_at,
-        )
-        for s in rows[:limit]
-    ]
+    return [_staff(s, grids) for s in rows[:limit]]
 
 
 @router.get(
@@ -339,22 +314,6 @@ async def update_staff(
     return await _staff_read(session, person)
 
 
-def rule_read(r: CatalogueRule) -> RuleRead:
-    return RuleRead(
-        id=r.id,
-        category=r.category_code,
-        line=r.line,
-        area_code=r.area_code,
-        unit_code=r.unit_code,
-        priority=r.priority,
-        note=r.note,
-        source=r.source,
-        active=r.active,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-    )
-
-
 @router.get(
     "/catalogue-rules",
     response_model=list[RuleRead],
@@ -363,7 +322,7 @@ def rule_read(r: CatalogueRule) -> RuleRead:
     responses=READ,
 )
 async def list_rules(session: ReadSession, principal: CentreReader) -> list[RuleRead]:
-    return [rule_read(r) for r in await repository.rules(session)]
+    return [RuleRead.model_validate(r) for r in await repository.rules(session)]
 
 
 @router.post(
@@ -378,7 +337,7 @@ async def create_rule(data: RuleCreate, session: Session, principal: Admin, now:
     """A rule routes tickets matching every field it sets (category, line, area: the ticket lies
     in that unit or below) to `unit_code`. The most specific matching rule wins, then the
     higher priority. Department-duty matters go straight to the department."""
-    return rule_read(await catalogue.create_rule(session, data, now=now))
+    return RuleRead.model_validate(await catalogue.create_rule(session, data, now=now))
 
 
 @router.patch(
@@ -391,7 +350,7 @@ async def create_rule(data: RuleCreate, session: Session, principal: Admin, now:
 async def update_rule(
     rule_id: int, data: RuleUpdate, session: Session, principal: Admin, now: Now
 ) -> RuleRead:
-    return rule_read(await catalogue.update_rule(session, rule_id, data, now=now))
+    return RuleRead.model_validate(await catalogue.update_rule(session, rule_id, data, now=now))
 
 
 @router.delete(

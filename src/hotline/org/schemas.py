@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from hotline.kit import phone as phones
 from hotline.kit.patch import refuse_nulls
-from hotline.kit.types import Code, LocalTime
+from hotline.kit.types import Code, FromRow, LocalTime
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Aliases = Annotated[list[Name], Field(max_length=50)]
@@ -152,7 +152,7 @@ class StaffUpdate(Strict):
         return None if value is None else phones.normalise(value)
 
 
-class StaffRead(BaseModel):
+class StaffRead(FromRow):
     id: int
     name: str
     role: StaffRole
@@ -189,9 +189,9 @@ class RuleUpdate(Strict):
     active: bool | None = None
 
 
-class RuleRead(BaseModel):
+class RuleRead(FromRow):
     id: int
-    category: str | None
+    category: str | None = Field(validation_alias="category_code")
     line: str | None
     area_code: str | None
     unit_code: str

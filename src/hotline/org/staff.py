@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
-from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.errors import Conflict, NotFound, Unprocessable, found
 from hotline.org import repository
 from hotline.org.models import GridMember, Staff
 from hotline.org.schemas import StaffCreate, StaffRole, StaffUpdate
@@ -60,30 +60,22 @@ async def create_staff(session: AsyncSession, data: StaffCreate, *, now: datetim
         created_at=now,
         updated_at=now,
     )
-    session.add(staff)
-    await session.flush()
+    await config_state.added(session, staff, "org")
     await _only_one_on_duty(session, staff)
-    await config_state.bump(session, "org")
     return staff
 
 
 async def update_staff(
     session: AsyncSession, staff_id: int, data: StaffUpdate, *, now: datetime
 ) -> Staff:
-    staff = await repository.staff(session, staff_id)
-    if staff is None:
-        raise NotFound(f"No staff {staff_id}")
+    staff = found(await repository.staff(session, staff_id), f"No staff {staff_id}")
     changes = data.model_dump(exclude_unset=True)
     if "unit_code" in changes:
         await _check_home(session, StaffRole(staff.role), changes["unit_code"])
-    for name, value in changes.items():
-        setattr(staff, name, value)
-    if not staff.active:
-        staff.on_duty = False
-    staff.updated_at = now
-    await session.flush()
+    if not changes.get("active", staff.active):
+        changes["on_duty"] = False
+    await config_state.changed(session, staff, changes, "org", now=now)
     await _only_one_on_duty(session, staff)
-    await config_state.bump(session, "org")
     return staff
 
 

@@ -18,7 +18,7 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
-from hotline.errors import Conflict, NotFound, Unprocessable
+from hotline.errors import Conflict, NotFound, Unprocessable, found
 from hotline.org import repository
 from hotline.org.geojson import OVERLAP_AREA, Problem, UnitFeature, parse_county
 from hotline.org.models import Unit
@@ -201,17 +201,12 @@ async def create_unit(session: AsyncSession, data: UnitCreate, *, now: datetime)
         created_at=now,
         updated_at=now,
     )
-    session.add(unit)
-    await session.flush()
-    await config_state.bump(session, "org")
-    return unit
+    return await config_state.added(session, unit, "org")
 
 
 async def update_unit(session: AsyncSession, code: str, data: UnitUpdate, *, now: datetime) -> Unit:
     """Change a unit's fields; a new boundary is validated against every other grid."""
-    unit = await repository.unit(session, code)
-    if unit is None:
-        raise NotFound(f"No unit {code}")
+    unit = found(await repository.unit(session, code), f"No unit {code}")
     changes = data.model_dump(exclude_unset=True)
     if "boundary" in changes:
         changes["boundary"] = data.boundary.model_dump() if data.boundary else None
@@ -225,12 +220,7 @@ async def update_unit(session: AsyncSession, code: str, data: UnitUpdate, *, now
     )
     if "aliases" in changes:
         changes["aliases"] = list(dict.fromkeys(changes["aliases"]))
-    for name, value in changes.items():
-        setattr(unit, name, value)
-    unit.updated_at = now
-    await session.flush()
-    await config_state.bump(session, "org")
-    return unit
+    return await config_state.changed(session, unit, changes, "org", now=now)
 
 
 async def grid(session: AsyncSession, code: str) -> Unit:

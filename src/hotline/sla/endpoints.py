@@ -14,8 +14,6 @@ from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, 
 from hotline.kit.clock import Now
 from hotline.org import repository as org_repository
 from hotline.sla import policies, years
-from hotline.sla.models import Policy
-from hotline.sla.policy import Clock
 from hotline.sla.schemas import (
     CalendarYearRead,
     CalendarYearUpdate,
@@ -28,24 +26,6 @@ router = APIRouter(prefix="/v1", tags=["clocks"])
 WRITE = responses(Unauthenticated, Forbidden, NotFound, Unprocessable)
 
 
-def _read(p: Policy) -> PolicyRead:
-    return PolicyRead(
-        id=p.id,
-        clock=Clock(p.clock),
-        amount=p.amount,
-        unit=p.unit,
-        urgency=p.urgency,
-        kind=p.kind,
-        line=p.line,
-        category=p.category_code,
-        level=p.level,
-        note=p.note,
-        active=p.active,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-    )
-
-
 @router.get(
     "/policies",
     response_model=list[PolicyRead],
@@ -55,7 +35,7 @@ def _read(p: Policy) -> PolicyRead:
 async def list_policies(session: ReadSession, principal: CentreReader) -> list[PolicyRead]:
     """For each clock, the most specific active policy matching a ticket's urgency, kind, line
     and category (and a whistle's level) wins; a tie goes to the newer."""
-    return [_read(p) for p in await policies.all_policies(session)]
+    return [PolicyRead.model_validate(p) for p in await policies.all_policies(session)]
 
 
 @router.post(
@@ -70,7 +50,9 @@ async def create_policy(
 ) -> PolicyRead:
     category = data.category
     known = category is not None and await org_repository.category(session, category) is not None
-    return _read(await policies.create(session, data, category_known=known, now=now))
+    return PolicyRead.model_validate(
+        await policies.create(session, data, category_known=known, now=now)
+    )
 
 
 @router.patch(
@@ -82,7 +64,7 @@ async def create_policy(
 async def update_policy(
     policy_id: int, data: PolicyUpdate, session: Session, principal: Admin, now: Now
 ) -> PolicyRead:
-    return _read(await policies.update(session, policy_id, data, now=now))
+    return PolicyRead.model_validate(await policies.update(session, policy_id, data, now=now))
 
 
 Year = Annotated[int, Path(ge=1900, le=2200, description="A calendar year, e.g. 2027")]

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
-from hotline.errors import NotFound, Unprocessable
+from hotline.errors import Unprocessable, found
 from hotline.sla import policy, repository
 from hotline.sla.models import Policy
 from hotline.sla.policy import LEVELS
@@ -70,24 +70,15 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    await session.flush()
-    await config_state.bump(session, "policies")
-    return row
+    return await config_state.added(session, row, "policies")
 
 
 async def update(
     session: AsyncSession, policy_id: int, data: PolicyUpdate, *, now: datetime
 ) -> Policy:
-    row = await repository.policy(session, policy_id)
-    if row is None:
-        raise NotFound(f"No policy {policy_id}")
-    for name, value in data.model_dump(exclude_unset=True, mode="json").items():
-        setattr(row, name, value)
-    row.updated_at = now
-    await session.flush()
-    await config_state.bump(session, "policies")
-    return row
+    row = found(await repository.policy(session, policy_id), f"No policy {policy_id}")
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    return await config_state.changed(session, row, changes, "policies", now=now)
 
 
 class Policies:

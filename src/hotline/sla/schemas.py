@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.kit.patch import refuse_nulls
+from hotline.kit.types import FromRow
 from hotline.sla.policy import Clock, Unit
 from hotline.ticket.schemas import Code, Kind, Line, LocalTime, Urgency
 
@@ -38,7 +39,7 @@ class PolicyUpdate(BaseModel):
     active: bool | None = None
 
 
-class PolicyRead(BaseModel):
+class PolicyRead(FromRow):
     id: int
     clock: Clock
     amount: int
@@ -46,7 +47,7 @@ class PolicyRead(BaseModel):
     urgency: str | None
     kind: str | None
     line: str | None
-    category: str | None
+    category: str | None = Field(validation_alias="category_code")
     level: str | None
     note: str
     active: bool

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from hotline.audit import service as audit
+from hotline.audit.dependencies import AuditedReads
 from hotline.auth.dependencies import AnyRole, TicketReader
 from hotline.db.session import ReadSession
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
-from hotline.kit.clock import Now
 from hotline.org import repository as org_repository
 from hotline.ticket import repository, visibility
 from hotline.ticket.dependencies import ReadableTicket
@@ -37,11 +36,10 @@ router = APIRouter(prefix="/v1", tags=["tickets"])
     responses=responses(Unauthenticated, Forbidden, Unprocessable),
 )
 async def list_tickets(
-    request: Request,
     session: ReadSession,
     principal: TicketReader,
     filters: Annotated[TicketFilters, Depends()],
-    now: Now,
+    reads: AuditedReads,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> TicketPage:
@@ -60,17 +58,11 @@ async def list_tickets(
     rows = await repository.page(
         session, filters, limit=limit, after=after, visible=visibility.scope(principal)
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        cursors.encode([rows[-1].created_at.isoformat(), rows[-1].id], kind="tickets")
-        if more and rows
-        else None
+    kept, next_cursor = cursors.page(
+        rows, limit, kind="tickets", key=lambda t: [t.created_at.isoformat(), t.id]
     )
-    items = [present(principal, t) for t in rows]
-    await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, items, now=now
-    )
+    items = [present(principal, t) for t in kept]
+    await reads.record(items)
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
@@ -81,13 +73,11 @@ async def list_tickets(
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
 async def read_ticket(
-    request: Request, principal: TicketReader, ticket: ReadableTicket, now: Now
+    principal: TicketReader, ticket: ReadableTicket, reads: AuditedReads
 ) -> TicketRead:
     """Reading a caller's unmasked phone is recorded (GET /v1/audit/pii-reads)."""
     read = present(principal, ticket)
-    await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, [read], now=now
-    )
+    await reads.record([read])
     return read
 
 
@@ -123,14 +113,4 @@ async def ticket_events(
     responses=responses(Unauthenticated),
 )
 async def list_categories(session: ReadSession, principal: AnyRole) -> list[CategoryRead]:
-    return [
-        CategoryRead(
-            code=c.code,
-            name=c.name,
-            name_en=c.name_en,
-            group=c.group_name,
-            description=c.description,
-            keywords=c.keywords,
-        )
-        for c in await org_repository.categories(session)
-    ]
+    return [CategoryRead.model_validate(c) for c in await org_repository.categories(session)]

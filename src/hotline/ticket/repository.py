@@ -353,27 +353,20 @@ def _claim(dialect: str) -> Any:
 
 
 async def claim_idempotency_key(
-    session: AsyncSession,
-    *,
-    api_key_id: int,
-    key: str,
-    request_hash: str,
-    ticket_id: int,
-    lock_id: int,
-    now: Any,
+    session: AsyncSession, claim: Claim, *, ticket_id: int, now: Any
 ) -> bool:
     """Record the key for the ticket; False when another request has it (committed, or on
     PostgreSQL still in flight: the advisory lock it holds is not free)."""
     params: dict[str, Any] = {
-        "api_key_id": api_key_id,
-        "key": key,
-        "request_hash": request_hash,
+        "api_key_id": claim.api_key_id,
+        "key": claim.key,
+        "request_hash": claim.request_hash,
         "ticket_id": ticket_id,
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        params["lock_id"] = lock_id
+        params["lock_id"] = claim.lock_id
     found = await session.execute(_claim(dialect), params)
     return found.first() is not None
 

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from hotline.kit import phone as phones
-from hotline.kit.types import Code, LocalTime
+from hotline.kit.types import Code, FromRow, LocalTime
 from hotline.org.schemas import Line
 
 
@@ -252,10 +252,10 @@ class TicketFilters(BaseModel):
     created_before: Instant | None = None
 
 
-class CategoryRead(BaseModel):
+class CategoryRead(FromRow):
     code: str
     name: str
     name_en: str
-    group: str
+    group: str = Field(validation_alias="group_name")
     description: str
     keywords: list[str]

@@ -11,7 +11,7 @@ from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import Now
 from hotline.webhook import repository, service
-from hotline.webhook.models import Delivery, Webhook
+from hotline.webhook.models import Webhook
 from hotline.webhook.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -19,33 +19,8 @@ PROBLEMS = responses(Unauthenticated, Forbidden, NotFound, Unprocessable)
 
 
 def _read(w: Webhook, secret: str | None = None) -> WebhookRead:
-    return WebhookRead(
-        id=w.id,
-        url=w.url,
-        event_types=w.event_types,
-        description=w.description,
-        active=w.active,
-        disabled_reason=w.disabled_reason,
-        failing_since=w.failing_since,
-        created_at=w.created_at,
-        secret=secret,
-    )
-
-
-def _delivery(d: Delivery) -> DeliveryRead:
-    return DeliveryRead(
-        id=d.id,
-        msg_id=d.msg_id,
-        event_type=d.event_type,
-        status=d.status,
-        attempts=d.attempts,
-        next_attempt_at=d.next_attempt_at,
-        last_status_code=d.last_status_code,
-        last_error=d.last_error,
-        created_at=d.created_at,
-        delivered_at=d.delivered_at,
-        payload=d.payload,
-    )
+    read = WebhookRead.model_validate(w)
+    return read if secret is None else read.model_copy(update={"secret": secret})
 
 
 @router.post(
@@ -107,7 +82,7 @@ async def ping(webhook_id: int, request: Request, principal: Admin, now: Now) ->
         now=now,
         answer_within=request.app.state.settings.webhooks.timeout,
     )
-    return _delivery(sent)
+    return DeliveryRead.model_validate(sent)
 
 
 @router.get(
@@ -126,7 +101,10 @@ async def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryRead]:
     await service.get(session, webhook_id)
-    return [_delivery(d) for d in await repository.deliveries(session, webhook_id, status_, limit)]
+    return [
+        DeliveryRead.model_validate(d)
+        for d in await repository.deliveries(session, webhook_id, status_, limit)
+    ]
 
 
 @router.post(
@@ -138,4 +116,6 @@ async def deliveries(
 async def retry(
     webhook_id: int, delivery_id: int, session: Session, principal: Admin, now: Now
 ) -> DeliveryRead:
-    return _delivery(await service.retry(session, webhook_id, delivery_id, now=now))
+    return DeliveryRead.model_validate(
+        await service.retry(session, webhook_id, delivery_id, now=now)
+    )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
 
 from hotline.kit.patch import refuse_nulls
-from hotline.kit.types import LocalTime
+from hotline.kit.types import FromRow, LocalTime
 from hotline.webhook.outbox import EVENT_TYPES
 
 Url = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]  # the column's length
@@ -48,7 +48,7 @@ class WebhookUpdate(BaseModel):
     )
 
 
-class WebhookRead(BaseModel):
+class WebhookRead(FromRow):
     id: int
     url: str
     event_types: list[str]
@@ -57,10 +57,15 @@ class WebhookRead(BaseModel):
     disabled_reason: str | None
     failing_since: LocalTime | None
     created_at: LocalTime
-    secret: str | None = Field(default=None, description="Only in the answer that creates it")
+    # Never read from the row: the answer that creates a subscription sets it (model_copy).
+    secret: str | None = Field(
+        default=None,
+        validation_alias="secret_shown_once",
+        description="Only in the answer that creates it",
+    )
 
 
-class DeliveryRead(BaseModel):
+class DeliveryRead(FromRow):
     id: int
     msg_id: str
     event_type: str

@@ -11,17 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
-from hotline.errors import Conflict, NotFound
+from hotline.errors import Conflict, NotFound, found
 from hotline.webhook import delivery, outbox, repository, signing
 from hotline.webhook.models import Delivery, Webhook
 from hotline.webhook.schemas import WebhookCreate, WebhookUpdate
 
 
 async def get(session: AsyncSession, webhook_id: int) -> Webhook:
-    webhook = await repository.webhook(session, webhook_id)
-    if webhook is None:
-        raise NotFound(f"No webhook {webhook_id}")
-    return webhook
+    return found(await repository.webhook(session, webhook_id), f"No webhook {webhook_id}")
 
 
 async def create(
@@ -38,10 +35,7 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    session.add(webhook)
-    await session.flush()
-    await config_state.bump(session, "webhooks")
-    return webhook, secret
+    return await config_state.added(session, webhook, "webhooks"), secret
 
 
 async def update(
@@ -49,14 +43,9 @@ async def update(
 ) -> Webhook:
     webhook = await get(session, webhook_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
-    for name, value in changes.items():
-        setattr(webhook, name, value)
     if changes.get("active"):
-        webhook.disabled_reason = None
-        webhook.failing_since = None
-    webhook.updated_at = now
-    await config_state.bump(session, "webhooks")
-    return webhook
+        changes.update(disabled_reason=None, failing_since=None)
+    return await config_state.changed(session, webhook, changes, "webhooks", now=now)
 
 
 async def drop(session: AsyncSession, webhook_id: int) -> None:

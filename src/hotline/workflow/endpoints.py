@@ -3,18 +3,15 @@ endpoints), the dispatcher's queues, and the poll of the field."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from hotline.audit import service as audit
+from hotline.audit.dependencies import AuditedReads
 from hotline.auth.dependencies import CentreReader, FieldActor
 from hotline.auth.roles import FIELD, Role
-from hotline.auth.service import Principal
 from hotline.db.session import ReadSession
 from hotline.errors import Forbidden, Unauthenticated, Unprocessable, responses
-from hotline.kit.clock import Now
 from hotline.ticket.schemas import TicketRead
 from hotline.ticket.visibility import present
 from hotline.workflow import assignments as assignments_service
@@ -146,14 +143,7 @@ for _action in ACTIONS:
 
 
 QUEUE = responses(Unauthenticated, Forbidden)
-
-
-async def _audit(
-    request: Request, principal: Principal, reads: list[TicketRead], now: datetime
-) -> None:
-    await audit.record_reads(
-        request.app.state.sessionmaker, principal, request.url.path, reads, now=now
-    )
+QueueLimit = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get(
@@ -163,27 +153,19 @@ async def _audit(
     summary="Tickets waiting for a dispatcher, oldest first",
 )
 async def triage(
-    request: Request,
-    session: ReadSession,
-    principal: CentreReader,
-    now: Now,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    session: ReadSession, principal: CentreReader, reads: AuditedReads, limit: QueueLimit = 100
 ) -> list[TicketRead]:
     items = [present(principal, t) for t in await queues.triage(session, limit)]
-    await _audit(request, principal, items, now)
+    await reads.record(items)
     return items
 
 
 def _requests(path: str, kind: str, summary: str) -> None:
     async def endpoint(
-        request: Request,
-        session: ReadSession,
-        principal: CentreReader,
-        now: Now,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        session: ReadSession, principal: CentreReader, reads: AuditedReads, limit: QueueLimit = 100
     ) -> schemas.RequestPage:
         page = await queues.pending(session, principal, kind, limit)
-        await _audit(request, principal, [r.ticket for r in page.items], now)
+        await reads.record(r.ticket for r in page.items)
         return page
 
     endpoint.__name__ = path.replace("-", "_")
@@ -210,7 +192,7 @@ _requests("terminations", "termination", "Terminations (终止办理) waiting fo
 async def assignments(
     request: Request,
     principal: FieldActor,
-    now: Now,
+    reads: AuditedReads,
     since: Annotated[
         str | None, Query(max_length=512, description="A `cursor` from an earlier poll")
     ] = None,
@@ -232,13 +214,7 @@ async def assignments(
         limit=limit,
         if_none_match=if_none_match,
     )
-    await audit.record_reads(
-        request.app.state.sessionmaker,
-        principal,
-        request.url.path,
-        [a.ticket for a in result.page.items if a.ticket is not None],
-        now=now,
-    )
+    await reads.record(a.ticket for a in result.page.items if a.ticket is not None)
     headers = {"ETag": result.etag, "Cache-Control": "no-store"}
     if if_none_match is not None and if_none_match == result.etag:
         return Response(status_code=304, headers=headers)
