@@ -49,6 +49,14 @@ class SecuritySettings(BaseModel):
     bad_key_limit: int = Field(default=20, ge=1)
 
 
+class ServerSettings(BaseModel):
+    # The proxies (addresses or networks, comma-separated; "*" for any) whose X-Forwarded-For
+    # and X-Forwarded-Proto are believed: the client address then is the one they forward, as
+    # the bad-key throttle and the logs see it. From anything else those headers are ignored.
+    # Behind a load balancer, set it to the balancer's addresses (e.g. "10.0.0.0/8").
+    trusted_proxies: str = Field(default="127.0.0.1,::1", min_length=1)
+
+
 class SweeperSettings(BaseModel):
     # `hotline serve` sweeps every `interval` seconds; `hotline sweep` runs one pass.
     enabled: bool = True
@@ -91,6 +99,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("hotline-data")
     database: DatabaseSettings = DatabaseSettings()
     security: SecuritySettings = SecuritySettings()
+    server: ServerSettings = ServerSettings()
     county: CountySettings = CountySettings()
     sweeper: SweeperSettings = SweeperSettings()
     webhooks: WebhookSettings = WebhookSettings()

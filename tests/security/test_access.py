@@ -80,16 +80,47 @@ class TestMatrix:
 
 
 class TestThrottle:
-    async def test_repeated_bad_keys_are_refused_with_429(
+    async def test_an_address_that_keeps_guessing_gets_429_for_its_bad_keys_only(
         self, client: httpx.AsyncClient, demo: Demo
     ) -> None:
         bad = {"Authorization": "Bearer hl_000000000000_guess"}
         codes = [(await client.get("/v1/categories", headers=bad)).status_code for _ in range(21)]
         assert codes[:20] == [401] * 20
         assert codes[20] == 429
-        r = await client.get("/v1/categories", headers=demo.headers("agent"))
-        assert r.status_code == 429
-        assert int(r.headers["retry-after"]) > 0
+        refused = await client.get("/v1/categories", headers=bad)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        # A good key from the same address (a township office behind one NAT) still works.
+        good = await client.get("/v1/categories", headers=demo.headers("agent"))
+        assert good.status_code == 200
+        body = {"kind": "help", "category": "utility.heating", "content": "暖气不热"}
+        made = await client.post("/v1/tickets", json=body, headers=demo.headers("agent"))
+        assert made.status_code == 201
+        # Intake checks its key inside its own statement: its bad keys count and are refused too.
+        assert (await client.post("/v1/tickets", json=body, headers=bad)).status_code == 429
+
+    async def test_open311_api_key_guesses_are_throttled_with_the_bearer_ones(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        guess = {"api_key": "hl_000000000000_guess"}
+        codes = [
+            (await client.get("/open311/v2/services.json", params=guess)).status_code
+            for _ in range(10)
+        ]
+        form = {"api_key": "hl_000000000000_guess", "service_code": "urban.road"}
+        for _ in range(10):
+            codes.append((await client.post("/open311/v2/requests.json", data=form)).status_code)
+        assert codes == [403] * 20
+        refused = await client.get("/open311/v2/services.json", params=guess)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        assert refused.json()[0]["code"] == 429  # the spec's error list
+        # The bearer and Open311 keys share the address's count; good keys pass either way.
+        bad = {"Authorization": "Bearer hl_000000000000_guess"}
+        assert (await client.get("/v1/categories", headers=bad)).status_code == 429
+        agent_key = demo.headers("agent")["Authorization"].removeprefix("Bearer ")
+        r = await client.get("/open311/v2/services.json", params={"api_key": agent_key})
+        assert r.status_code == 200
+        assert (await client.get("/open311/v2/services.json")).status_code == 200
 
     @pytest.mark.parametrize("header", ["Bearer ", "Bearer x" * 100, "Token abc"])
     async def test_malformed_authorization_is_401(
@@ -138,3 +169,29 @@ def test_a_revoked_key_stops_working_at_once_in_every_process(settings: Any) -> 
                 assert http.post("/v1/tickets", json=body, headers=headers).status_code == 401
                 pids.add(http.get("/healthz").json()["pid"])
         assert len(pids) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("trusted", "apart"), [(None, True), ("10.9.9.9", False)], ids=["loopback", "elsewhere"]
+)
+def test_forwarded_addresses_count_apart_only_from_a_trusted_proxy(
+    settings: Any, trusted: str | None, apart: bool
+) -> None:
+    """Behind a trusted proxy (loopback by default, HOTLINE_SERVER__TRUSTED_PROXIES otherwise)
+    each forwarded client address is throttled on its own; from an untrusted peer the header is
+    ignored and the peer's own address counts."""
+    from tests.server import serve
+
+    env = {"HOTLINE_SECURITY__BAD_KEY_LIMIT": "3"}
+    if trusted is not None:
+        env["HOTLINE_SERVER__TRUSTED_PROXIES"] = trusted
+    with serve(settings, "--demo", env=env) as server:
+        url = f"{server.base}/v1/categories"
+
+        def status(client: str) -> int:
+            headers = {"Authorization": "Bearer hl_000000000000_guess", "X-Forwarded-For": client}
+            return httpx.get(url, headers=headers).status_code
+
+        assert [status("10.0.0.1") for _ in range(4)] == [401, 401, 401, 429]
+        assert status("10.0.0.2") == (401 if apart else 429)

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hotline.auth.roles import CENTRE, FIELD, Role
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
-from hotline.errors import Forbidden, TooManyRequests, Unauthenticated
+from hotline.errors import Forbidden, HotlineError, TooManyRequests, Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer hl_…`")
 
@@ -24,19 +24,26 @@ async def presented_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The bearer key as sent, unless its address keeps presenting bad ones (429)."""
+    """The bearer key as sent."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send an API key as `Authorization: Bearer <key>`")
-    address = client_address(request)
-    wait = request.app.state.throttle.blocked(address)
-    if wait is not None:
-        raise TooManyRequests(
-            f"Too many bad keys from {address}; retry in {wait:.0f} s", retry_after=round(wait) + 1
-        )
     return credentials.credentials
 
 
 PresentedKey = Annotated[str, Depends(presented_key)]
+
+
+def bad_key(request: Request, refused: Unauthenticated) -> HotlineError:
+    """The answer to a bad key: ``refused`` (401), or 429 once its client address keeps
+    presenting bad keys (auth.throttle). Behind a proxy the address is the one the proxy
+    forwards, when the proxy is trusted (HOTLINE_SERVER__TRUSTED_PROXIES)."""
+    address = client_address(request)
+    wait = request.app.state.throttle.failed(address)
+    if wait is None:
+        return refused
+    return TooManyRequests(
+        f"Too many bad keys from {address}; retry in {wait:.0f} s", retry_after=round(wait) + 1
+    )
 
 
 async def current_principal(request: Request, presented: PresentedKey) -> Principal:
@@ -48,9 +55,8 @@ async def current_principal(request: Request, presented: PresentedKey) -> Princi
         async with unit_of_work(state.sessionmaker, read_only=True) as session:
             seen = await state.config.read(session)
             return await state.keys.principal(session, presented, seen.keys)
-    except Unauthenticated:
-        state.throttle.failed(client_address(request))
-        raise
+    except Unauthenticated as refused:
+        raise bad_key(request, refused) from None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

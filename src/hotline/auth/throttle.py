@@ -1,9 +1,12 @@
-"""Refusing a client address that keeps presenting bad keys (429), per process.
+"""Refusing the bad keys of a client address that keeps guessing (429), per process.
 
-A sliding window of failures per address: past ``limit`` failures in ``window`` seconds the
-address is refused until the window has room again, even with a good key (a guesser must not
-learn which of its guesses was right). In memory: each API process counts its own (one
-``Throttle`` in the app's state, its limit from HOTLINE_SECURITY__BAD_KEY_LIMIT).
+A sliding window of failures per address: once ``limit`` bad keys have come from an address in
+``window`` seconds, its further bad keys are answered 429 (with ``Retry-After``) instead of 401
+until the window has room again. A valid key is never refused: a township office behind one
+NAT address must not be locked out by one of its machines presenting a stale key. Keys are
+random and long, so answering a guess 429 rather than 401 gives nothing away. In memory: each
+API process counts its own (one ``Throttle`` in the app's state, its limit from
+HOTLINE_SECURITY__BAD_KEY_LIMIT). The bearer header and Open311's ``api_key`` count alike.
 """
 
 from __future__ import annotations
@@ -24,18 +27,15 @@ class Throttle:
             seen.popleft()
         return seen
 
-    def blocked(self, address: str) -> float | None:
-        """Seconds until the address may try again, or None."""
+    def failed(self, address: str) -> float | None:
+        """Count a bad key from ``address``: None while it is within the limit, else the seconds
+        until the address's bad keys are answered 401 again."""
         now = time.monotonic()
         seen = self._recent(address, now)
-        if len(seen) >= self.limit:
-            return self.window - (now - seen[0])
-        if not seen:
-            self._failures.pop(address, None)
-        return None
-
-    def failed(self, address: str) -> None:
-        now = time.monotonic()
-        self._recent(address, now).append(now)
         if len(self._failures) > 100_000:  # bound the memory an address scan could take
             self._failures.clear()
+            seen = self._failures.setdefault(address, deque())
+        if len(seen) >= self.limit:
+            return self.window - (now - seen[0])
+        seen.append(now)
+        return None

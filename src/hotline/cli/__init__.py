@@ -72,6 +72,7 @@ def serve(
         timeout_keep_alive=keep_alive,
         log_level="info",
         proxy_headers=True,
+        forwarded_allow_ips=settings.server.trusted_proxies,
     )
 
 

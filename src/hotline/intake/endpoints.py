@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from hotline.auth.dependencies import PresentedKey, client_address
+from hotline.auth.dependencies import PresentedKey, bad_key
 from hotline.auth.roles import Role
 from hotline.errors import Conflict, Forbidden, Unauthenticated, Unprocessable, responses
 from hotline.intake import service
@@ -55,9 +55,8 @@ async def create_ticket(
             phone_key=request.app.state.phone_key,
             now=now,
         )
-    except Unauthenticated:
-        request.app.state.throttle.failed(client_address(request))
-        raise
+    except Unauthenticated as refused:
+        raise bad_key(request, refused) from None
     headers = {"Location": f"/v1/tickets/{result.ticket.id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

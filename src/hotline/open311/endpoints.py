@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
+from hotline.auth.dependencies import bad_key
 from hotline.auth.service import authenticate
 from hotline.db.session import ReadSession
-from hotline.errors import NotFound
+from hotline.errors import NotFound, Unauthenticated
 from hotline.intake.service import Caches
 from hotline.kit.clock import Now
 from hotline.open311 import catalogue, params, service, submit
@@ -44,6 +45,7 @@ def answers(model: Any, *codes: int) -> dict[int | str, dict[str, Any]]:
     meaning = {
         400: "Invalid parameters; each error names its field",
         403: "api_key missing, unknown or not an agent's",
+        429: "Too many bad api_keys from this address: retry after `Retry-After` seconds",
         404: "No such resource, service_code, jurisdiction_id or format",
     }
     out: dict[int | str, dict[str, Any]] = {200: {"model": model, "content": xml}}
@@ -65,10 +67,23 @@ def form_schema() -> dict[str, Any]:
     return schema
 
 
-async def _reader(session: ReadSession, api_key: str | None, jurisdiction_id: str | None) -> None:
+async def readable(
+    request: Request,
+    session: ReadSession,
+    jurisdiction_id: Jurisdiction = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Anyone reads; an ``api_key``, if sent, must be valid (a bad one counts toward its
+    address's throttle, as a bearer key does), a ``jurisdiction_id``, if sent, the county's."""
     if api_key and api_key.strip():
-        await authenticate(session, api_key.strip())
+        try:
+            await authenticate(session, api_key.strip())
+        except Unauthenticated as refused:
+            raise bad_key(request, refused) from None
     await service.check_jurisdiction(session, (jurisdiction_id or "").strip() or None)
+
+
+READABLE = [Depends(readable)]
 
 
 @router.get(
@@ -85,32 +100,24 @@ async def discovery(fmt: Fmt, request: Request) -> Response:
 @router.get(
     "/services.{fmt}",
     summary="Service list: the category catalogue",
+    dependencies=READABLE,
     response_class=Response,
-    responses=answers(list[Open311Service], 403, 404),
+    responses=answers(list[Open311Service], 403, 404, 429),
 )
-async def list_services(
-    fmt: Fmt, session: ReadSession, jurisdiction_id: Jurisdiction = None, api_key: ApiKey = None
-) -> Response:
+async def list_services(fmt: Fmt, session: ReadSession) -> Response:
     """One service per active category: ``service_code`` is the category code."""
-    await _reader(session, api_key, jurisdiction_id)
     return document(fmt, "services", await catalogue.services(session))
 
 
 @router.get(
     "/services/{service_code}.{fmt}",
     summary="Service definition: the attributes a request may carry",
+    dependencies=READABLE,
     response_class=Response,
-    responses=answers(Open311ServiceDefinition, 403, 404),
+    responses=answers(Open311ServiceDefinition, 403, 404, 429),
 )
-async def service_definition(
-    service_code: str,
-    fmt: Fmt,
-    session: ReadSession,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
-) -> Response:
+async def service_definition(service_code: str, fmt: Fmt, session: ReadSession) -> Response:
     """``urgency`` and ``line``, both optional single-value lists, the same for every service."""
-    await _reader(session, api_key, jurisdiction_id)
     return document(fmt, "service_definition", await catalogue.definition(session, service_code))
 
 
@@ -118,7 +125,7 @@ async def service_definition(
     "/requests.{fmt}",
     summary="Post a service request (agent's api_key)",
     response_class=Response,
-    responses=answers(list[Open311Created], 400, 403, 404),
+    responses=answers(list[Open311Created], 400, 403, 404, 429),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -141,7 +148,10 @@ async def create_request(
     fields = await submit.read_form(request)
     maker = request.app.state.sessionmaker
     api_key = fields.get("api_key")
-    await submit.agent(maker, api_key)
+    try:
+        await submit.agent(maker, api_key)
+    except Unauthenticated as refused:
+        raise bad_key(request, refused) from None
     assert api_key is not None  # agent() refuses a missing key
     created, replayed = await submit.submit(
         maker,
@@ -161,15 +171,14 @@ async def create_request(
 @router.get(
     "/requests.{fmt}",
     summary="Service requests: the last 90 days by default, newest first",
+    dependencies=READABLE,
     response_class=Response,
-    responses=answers(list[Open311ServiceRequest], 400, 403, 404),
+    responses=answers(list[Open311ServiceRequest], 400, 403, 404, 429),
 )
 async def list_requests(
     fmt: Fmt,
     session: ReadSession,
     now: Now,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
     service_request_id: Annotated[str | None, Query(description="Comma list; overrides")] = None,
     service_code: Annotated[str | None, Query(description="Comma list")] = None,
     start_date: Annotated[str | None, Query(description="ISO 8601 with zone")] = None,
@@ -180,7 +189,6 @@ async def list_requests(
     page_size: Annotated[str | None, Query(description="Not in the spec; 50, ≤ 200")] = None,
 ) -> Response:
     """No caller's name, phone or email ever appears; confidential tickets are not listed."""
-    await _reader(session, api_key, jurisdiction_id)
     filters = params.filters(
         service_request_id=service_request_id,
         service_code=service_code,
@@ -198,17 +206,11 @@ async def list_requests(
 @router.get(
     "/requests/{service_request_id}.{fmt}",
     summary="One service request",
+    dependencies=READABLE,
     response_class=Response,
-    responses=answers(list[Open311ServiceRequest], 403, 404),
+    responses=answers(list[Open311ServiceRequest], 403, 404, 429),
 )
-async def read_request(
-    service_request_id: str,
-    fmt: Fmt,
-    session: ReadSession,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
-) -> Response:
-    await _reader(session, api_key, jurisdiction_id)
+async def read_request(service_request_id: str, fmt: Fmt, session: ReadSession) -> Response:
     found = await service.request(session, service_request_id)
     return document(fmt, "service_requests", [found])
 
@@ -216,18 +218,12 @@ async def read_request(
 @router.get(
     "/tokens/{token}.{fmt}",
     summary="The service_request_id of a token",
+    dependencies=READABLE,
     response_class=Response,
-    responses=answers(list[Open311TokenAnswer], 403, 404),
+    responses=answers(list[Open311TokenAnswer], 403, 404, 429),
 )
-async def read_token(
-    token: str,
-    fmt: Fmt,
-    session: ReadSession,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
-) -> Response:
+async def read_token(token: str, fmt: Fmt, session: ReadSession) -> Response:
     """Requests are realtime: the id comes back at once, so a token is the request's id."""
-    await _reader(session, api_key, jurisdiction_id)
     found = await service.token(session, token)
     answer = Open311TokenAnswer(service_request_id=str(found), token=token.strip())
     return document(fmt, "service_requests", [answer])

@@ -3,7 +3,8 @@
 The suffix of the path picks the format; ``Open311Format`` is an enum, so any other suffix is a
 404 before a handler runs. Errors follow the spec, not RFC 9457: ``[{"code", "description"}]``
 or ``<errors><error>…``, with 403 for a missing, unknown or unfit ``api_key``, 404 for what does
-not exist and 400 for everything else; ``code`` is the HTTP status. A database that cannot
+not exist, 429 (with ``Retry-After``) for an address that keeps sending bad keys and 400 for
+everything else; ``code`` is the HTTP status. A database that cannot
 answer is left to the app's handlers (503 problem+json, as everywhere).
 """
 
@@ -116,7 +117,7 @@ def field_name(loc: Sequence[Any]) -> str:
 def _status(exc: HotlineError) -> int:
     if exc.status in (401, 403):
         return 403
-    return exc.status if exc.status in (404, 503) else 400
+    return exc.status if exc.status in (404, 429, 503) else 400
 
 
 def _describe(exc: HotlineError) -> str:
@@ -152,7 +153,10 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except HotlineError as exc:
-                return errors(fmt, _status(exc), [_describe(exc)])
+                answer = errors(fmt, _status(exc), [_describe(exc)])
+                if "retry_after" in exc.extra:
+                    answer.headers["Retry-After"] = str(exc.extra["retry_after"])
+                return answer
             except RequestValidationError as exc:
                 return errors(fmt, *_invalid(exc))
             except HTTPException as exc:
