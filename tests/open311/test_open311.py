@@ -372,7 +372,7 @@ class TestRead:
             ({"start_date": "2026-01-01T00:00:00"}, "start_date"),
             ({"start_date": "yesterday"}, "start_date"),
             ({"status": "pending"}, "status"),
-            ({"page_size": "500"}, "page_size"),
+            ({"page_size": "1001"}, "page_size"),
             ({"api_key": "hl_wrong_key"}, "API key"),
         ],
     )
@@ -385,6 +385,21 @@ class TestRead:
         [(code, description)] = errors(r, fmt)
         assert code == expected
         assert named in description
+
+    async def test_the_first_1000_come_by_default_and_a_repeated_parameter_is_refused(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        made = {await created_id(client, demo) for _ in range(55)}
+        r = await client.get(f"{BASE}/requests.json")
+        assert r.status_code == 200, r.text
+        assert {str(x["service_request_id"]) for x in r.json()} == made  # not the first 50
+        assert len((await client.get(f"{BASE}/requests.json?page_size=1000")).json()) == 55
+        for fmt in FORMATS:
+            r = await client.get(f"{BASE}/requests.{fmt}?status=open&status=closed")
+            assert r.status_code == 400, r.text
+            [(code, description)] = errors(r, fmt)
+            assert code == 400 and description.startswith("status")
+        assert (await client.get(f"{BASE}/requests.json?status=open,closed")).status_code == 200
 
     async def test_a_valid_api_key_is_accepted_on_reads(
         self, client: httpx.AsyncClient, demo: Demo

@@ -74,7 +74,9 @@ async def readable(
     api_key: ApiKey = None,
 ) -> None:
     """Anyone reads; an ``api_key``, if sent, must be valid (a bad one counts toward its
-    address's throttle, as a bearer key does), a ``jurisdiction_id``, if sent, the county's."""
+    address's throttle, as a bearer key does), a ``jurisdiction_id``, if sent, the county's;
+    no parameter may be given twice (params.once)."""
+    params.once(request.query_params.multi_items())
     if api_key and api_key.strip():
         try:
             await authenticate(session, api_key.strip())
@@ -186,7 +188,9 @@ async def list_requests(
     status: Annotated[str | None, Query(description="open, closed or both")] = None,
     updated_after: Annotated[str | None, Query(description="Not in the spec")] = None,
     page: Annotated[str | None, Query(description="Not in the spec; from 1")] = None,
-    page_size: Annotated[str | None, Query(description="Not in the spec; 50, ≤ 200")] = None,
+    page_size: Annotated[
+        str | None, Query(description="Not in the spec; 1000 (the spec's first 1000), ≤ 1000")
+    ] = None,
 ) -> Response:
     """No caller's name, phone or email ever appears; confidential tickets are not listed."""
     filters = params.filters(
