@@ -298,6 +298,34 @@ class TestTheLadderClimbsByItself:
         assert data["ticket"]["escalation_unit_code"] == VILLAGE
         assert data["event"]["at"].endswith("+08:00")
 
+    async def test_reaching_the_group_by_the_ladder_is_an_arbitration_as_by_returns(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo, clock: Clock
+    ) -> None:
+        r = await client.post(
+            "/v1/webhooks",
+            json={"url": "https://sms.example/hook", "event_types": ["ticket.arbitration"]},
+            headers=demo.headers("admin"),
+        )
+        hook = r.json()["id"]
+        start = clock.set("2026-03-02T10:00:00+08:00")
+        ticket = await post(client, demo)
+        await sweep(app, start + timedelta(days=2))
+        r = await client.post(
+            f"/v1/tickets/{ticket['id']}/escalate",
+            json={"reason": "权属争议", "to_group": True},
+            headers=officer(demo, VILLAGE),
+        )
+        assert r.json()["status"] == "arbitration"
+        events = await client.get(
+            f"/v1/tickets/{ticket['id']}/events", headers=demo.headers("dispatcher")
+        )
+        entered = [e for e in events.json() if e["action"] == "arbitration"]
+        assert len(entered) == 1 and entered[0]["details"]["via"] == "escalation"
+        r = await client.get(f"/v1/webhooks/{hook}/deliveries", headers=demo.headers("admin"))
+        (delivery,) = r.json()
+        assert delivery["event_type"] == "ticket.arbitration"
+        assert delivery["payload"]["data"]["ticket"]["state"] == "arbitration"
+
 
 class TestOneTimeZone:
     async def test_times_written_by_the_api_carry_the_countys_offset(

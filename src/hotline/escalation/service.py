@@ -84,7 +84,8 @@ async def escalate(
 ) -> ladder.Climb | None:
     """Climb one rung (with ``to_group``, straight to the confirmation group): record the rung
     and its unit with an ``escalated`` event and start the rung's clock. The county rung is
-    supervision (督办) and recorded as such; the top rung moves the ticket to arbitration.
+    supervision (督办) and recorded as such; the top rung moves the ticket to arbitration (an
+    ``arbitration`` event too, as every path into the group's queue records).
     Returns None (and does nothing) at the top or when the state does not allow it. The caller
     finishes the change (version, change number)."""
     current = Status(ticket.status)
@@ -134,6 +135,24 @@ async def escalate(
     )
     if step.kind == ladder.COUNTY:
         _supervised_by_county(rungs, ticket, step, reason, now)
+    if target is Status.arbitration:
+        # Entering the group's queue is the same event whatever the path (three returns, a
+        # dispatcher's transfer, the top of the ladder): subscribers get ticket.arbitration.
+        events.record(
+            session,
+            ticket,
+            "arbitration",
+            actor=actor,
+            at=now,
+            from_status=current.value,
+            details={
+                "reason": reason,
+                "via": "escalation",
+                "transfer_count": ticket.transfer_count,
+                "rework_count": ticket.rework_count,
+                "due_at": local_iso(ticket.ruling_due_at),
+            },
+        )
     ticket.version += 1
     ticket.updated_at = now
     return step
