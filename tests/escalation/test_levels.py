@@ -60,6 +60,22 @@ def officer(demo: Demo, unit: str) -> dict[str, str]:
     return demo.headers("officer", unit)
 
 
+async def subscribe(client: httpx.AsyncClient, demo: Demo, event_type: str) -> int:
+    """A webhook for one event type; its id."""
+    r = await client.post(
+        "/v1/webhooks",
+        json={"url": "https://sms.example/hook", "event_types": [event_type]},
+        headers=demo.headers("admin"),
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+async def deliveries(client: httpx.AsyncClient, demo: Demo, hook: int) -> list[dict[str, Any]]:
+    r = await client.get(f"/v1/webhooks/{hook}/deliveries", headers=demo.headers("admin"))
+    return list(r.json())
+
+
 class TestOfficers:
     async def test_every_level_of_the_demo_county_has_an_officer(self, demo: Demo) -> None:
         units = {p["unit"] for p in demo.people if p["role"] == "officer"}
@@ -282,18 +298,11 @@ class TestTheLadderClimbsByItself:
     async def test_an_escalation_reaches_webhooks(
         self, app: Any, client: httpx.AsyncClient, demo: Demo, clock: Clock
     ) -> None:
-        r = await client.post(
-            "/v1/webhooks",
-            json={"url": "https://sms.example/hook", "event_types": ["ticket.escalated"]},
-            headers=demo.headers("admin"),
-        )
-        assert r.status_code == 201, r.text
-        hook = r.json()["id"]
+        hook = await subscribe(client, demo, "ticket.escalated")
         start = clock.set("2026-03-02T10:00:00+08:00")
         await post(client, demo)
         await sweep(app, start + timedelta(days=2))
-        r = await client.get(f"/v1/webhooks/{hook}/deliveries", headers=demo.headers("admin"))
-        (delivery,) = r.json()
+        (delivery,) = await deliveries(client, demo, hook)
         data = delivery["payload"]["data"]
         assert data["ticket"]["escalation_unit_code"] == VILLAGE
         assert data["event"]["at"].endswith("+08:00")
@@ -301,12 +310,7 @@ class TestTheLadderClimbsByItself:
     async def test_reaching_the_group_by_the_ladder_is_an_arbitration_as_by_returns(
         self, app: Any, client: httpx.AsyncClient, demo: Demo, clock: Clock
     ) -> None:
-        r = await client.post(
-            "/v1/webhooks",
-            json={"url": "https://sms.example/hook", "event_types": ["ticket.arbitration"]},
-            headers=demo.headers("admin"),
-        )
-        hook = r.json()["id"]
+        hook = await subscribe(client, demo, "ticket.arbitration")
         start = clock.set("2026-03-02T10:00:00+08:00")
         ticket = await post(client, demo)
         await sweep(app, start + timedelta(days=2))
@@ -321,8 +325,7 @@ class TestTheLadderClimbsByItself:
         )
         entered = [e for e in events.json() if e["action"] == "arbitration"]
         assert len(entered) == 1 and entered[0]["details"]["via"] == "escalation"
-        r = await client.get(f"/v1/webhooks/{hook}/deliveries", headers=demo.headers("admin"))
-        (delivery,) = r.json()
+        (delivery,) = await deliveries(client, demo, hook)
         assert delivery["event_type"] == "ticket.arbitration"
         assert delivery["payload"]["data"]["ticket"]["state"] == "arbitration"
 
