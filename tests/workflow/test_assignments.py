@@ -70,6 +70,37 @@ async def until_waiting(count: int = 1) -> None:
     await asyncio.sleep(0.1)
 
 
+class Looks:
+    """Counts the long polls' looks on the app's engine, from ``with`` to its end: the
+    second query of every look."""
+
+    def __init__(self, app: Any) -> None:
+        self.engine = app.state.engine.sync_engine
+        self.count = 0
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.count += "FROM summons JOIN ticket" in statement
+
+    def __enter__(self) -> Looks:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    async def until(self, count: int) -> None:
+        """Until ``count`` looks were made: a poll registers before its first look, so its
+        registration alone does not say it has looked."""
+        deadline = time.monotonic() + 10
+        while self.count < count:
+            assert time.monotonic() < deadline, f"{self.count} looks of {count}"
+            await asyncio.sleep(0.01)
+
+
 async def test_full_poll_lists_the_open_tickets_of_the_grid(
     client: httpx.AsyncClient, demo: Demo
 ) -> None:
@@ -436,35 +467,27 @@ async def test_sqlite_a_change_elsewhere_wakes_only_the_polls_it_concerns(
 ) -> None:
     if backend != "sqlite":
         pytest.skip("the change-counter watcher is SQLite's; PostgreSQL uses LISTEN/NOTIFY")
-    from sqlalchemy import event
-
     moved = await post_ticket(client, demo, other_grid(demo))
     others = [p for p in demo.people if p["role"] == "worker" and p["unit"] != GRID][:20]
     cursor = (await poll(client, demo.headers("worker", GRID))).json()["cursor"]
-    mine = asyncio.create_task(poll(client, demo.headers("worker", GRID), since=cursor, wait=5))
-    # They outwait the test's window: a poll whose wait runs out looks once more.
-    waiting = [
-        asyncio.create_task(
-            poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=6)
-        )
-        for p in others
-        if p["unit"] != other_grid(demo)
-    ]
-    await until_waiting(len(waiting) + 1)
-    looks = 0
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        nonlocal looks
-        looks += "FROM summons JOIN ticket" in statement
-
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with Looks(app) as looks:
+        mine = asyncio.create_task(poll(client, demo.headers("worker", GRID), since=cursor, wait=5))
+        # They outwait the test's window: a poll whose wait runs out looks once more.
+        waiting = [
+            asyncio.create_task(
+                poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=6)
+            )
+            for p in others
+            if p["unit"] != other_grid(demo)
+        ]
+        await looks.until(len(waiting) + 1)
+        await until_waiting(len(waiting) + 1)
+        looks.count = 0
         moved_by_another_process(str(settings.data_dir / "hotline.db"), moved, GRID)
         assert ids(await asyncio.wait_for(mine, 5)) == [moved]
-    finally:
-        event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+        woken = looks.count
     assert [ids(r) for r in await asyncio.gather(*waiting)] == [[]] * len(waiting)
-    assert looks <= 2, f"{looks} looks for one concerned poll"
+    assert woken <= 2, f"{woken} looks for one concerned poll"
 
 
 async def test_sqlite_a_change_makes_only_the_polls_it_concerns_look_again(
@@ -472,32 +495,24 @@ async def test_sqlite_a_change_makes_only_the_polls_it_concerns_look_again(
 ) -> None:
     if backend != "sqlite":
         pytest.skip("the change-counter watcher is SQLite's; PostgreSQL uses LISTEN/NOTIFY")
-    from sqlalchemy import event
-
     others = [p for p in demo.people if p["role"] == "worker" and p["unit"] != GRID][:20]
     cursor = (await poll(client, demo.headers("worker", GRID))).json()["cursor"]
-    looks = 0
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        nonlocal looks
-        looks += "FROM summons JOIN ticket" in statement  # the second query of every look
-
-    waiting = [
-        asyncio.create_task(
-            poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=3)
-        )
-        for p in others
-    ]
-    await until_waiting(len(others))
-    await asyncio.sleep(notify.WATCH_SECONDS * 2)  # the watcher has its baseline
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with Looks(app) as looks:
+        waiting = [
+            asyncio.create_task(
+                poll(client, {"Authorization": f"Bearer {p['key']}"}, since=cursor, wait=3)
+            )
+            for p in others
+        ]
+        await looks.until(len(others))
+        await until_waiting(len(others))
+        await asyncio.sleep(notify.WATCH_SECONDS * 2)  # the watcher has its baseline
+        looks.count = 0
         await post_ticket(client, demo)  # GRID's: none of the waiters' business
         await asyncio.sleep(notify.WATCH_SECONDS * 4)
-    finally:
-        event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+        woken = looks.count
     assert [ids(r) for r in await asyncio.gather(*waiting)] == [[]] * len(others)
-    assert looks == 0, f"{looks} of {len(others)} unconcerned polls looked again"
+    assert woken == 0, f"{woken} of {len(others)} unconcerned polls looked again"
 
 
 async def test_since_tells_the_old_grid_that_a_ticket_moved_away(
