@@ -30,6 +30,8 @@ from hotline.hotspot.runner import Clustering, InThread
 from hotline.jobs import serve as serve_jobs
 from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import Clock, county_zone
+from hotline.kit.cors import PublicCORSMiddleware
+from hotline.kit.methods import MethodsMiddleware
 from hotline.ops import access_log, heap
 from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.org.categories import Categories
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         max_bytes=settings.max_body_bytes,
         overrides={"/v1/grids/import": settings.max_import_bytes},
     )
+    app.add_middleware(MethodsMiddleware, routes=app)
+    app.add_middleware(PublicCORSMiddleware, prefixes=["/open311/"])
     app.add_middleware(PrometheusMiddleware)
     install_handlers(app)
     app.include_router(router)

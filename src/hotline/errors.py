@@ -177,9 +177,8 @@ def install_handlers(app: FastAPI) -> None:
         response = problem(
             exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path
         )
+        # A 405's Allow is kit.methods's: it knows every route of the path.
         response.headers.update(exc.headers or {})
-        if exc.status_code == 405:
-            response.headers["Allow"] = _allowed(request)
         return response
 
     @app.exception_handler(DBAPIError)
@@ -221,18 +220,6 @@ def install_handlers(app: FastAPI) -> None:
             "The database did not answer in time",
             request.url.path,
         )
-
-
-def _allowed(request: Request) -> str:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    from starlette.routing import Match
-
-    methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
 
 
 # SQLSTATEs of a PostgreSQL that is away or not (yet) serving: any connection exception (class

@@ -241,8 +241,6 @@ class TestPost:
             ({"service_code": None}, 400, "service_code was not provided"),
             ({"service_code": "no.such"}, 404, "service_code"),
             ({"jurisdiction_id": "sfgov.org"}, 404, "jurisdiction_id"),
-            ({"phone": "12345"}, 400, "phone"),
-            ({"description": None}, 400, "description"),
             ({"description": "长" * 4001}, 400, "description"),
             ({"address_string": None}, 400, "location"),
             ({"address_string": None, "lat": "42.5"}, 400, "long"),

@@ -2,7 +2,8 @@
 
 Mobile numbers are 11 digits starting 13–19 (an optional +86/0086 prefix is dropped). Landlines
 are an area code 0xx or 0xxx and a 7–8 digit number, optionally with an extension; they are
-normalised as ``0xx-xxxxxxxx`` or ``0xx-xxxxxxxx-ext``.
+normalised as ``0xx-xxxxxxxx`` or ``0xx-xxxxxxxx-ext``. A number that is neither (a caller from
+abroad, a test number of an Open311 client) may be kept ``as_given``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ _LANDLINE = re.compile(r"(0\d{2,3})-([2-9]\d{6,7})(?:-(\d{1,6}))?")
 # only three-digit codes, every other is four digits.
 _LANDLINE_PLAIN = re.compile(r"(010|02\d|0[3-9]\d{2})([2-9]\d{6,7})")
 _SEPARATORS = re.compile(r"[\s()（）]")
+_SPACES = re.compile(r"\s+")
+MAX_LENGTH = 32  # ticket.caller_phone
 
 
 def normalise(raw: str) -> str:
@@ -37,10 +40,23 @@ def normalise(raw: str) -> str:
     raise ValueError("not a Chinese mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number")
 
 
+def as_given(raw: str) -> str:
+    """The canonical form if it is a Chinese number, else the text as given (spaces collapsed,
+    at most MAX_LENGTH characters): for callers whose number must be kept whatever it is."""
+    try:
+        return normalise(raw)
+    except ValueError:
+        return _SPACES.sub(" ", raw.strip())[:MAX_LENGTH]
+
+
 def mask(phone: str) -> str:
-    """``13812341234`` → ``138****1234``; landlines keep the area code and the last four."""
+    """``13812341234`` → ``138****1234``; landlines keep the area code and the last four; any
+    other number only its last four digits, and a short one (under 8 digits) none."""
     digits = phone.replace("-", "")
     if _MOBILE.fullmatch(digits):
         return f"{digits[:3]}****{digits[-4:]}"
-    area = phone.split("-", 1)[0]
-    return f"{area}-****{digits[-4:]}"
+    if _LANDLINE.fullmatch(phone):
+        area = phone.split("-", 1)[0]
+        return f"{area}-****{digits[-4:]}"
+    digits = "".join(c for c in phone if c.isdigit())
+    return f"****{digits[-4:]}" if len(digits) >= 8 else "****"

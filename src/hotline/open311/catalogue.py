@@ -17,6 +17,7 @@ from hotline.open311.schemas import (
     Open311Value,
 )
 from hotline.org import repository
+from hotline.org.models import Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When the services or their definitions last changed shape: categories come only from
@@ -60,11 +61,12 @@ ATTRIBUTES = [
 ]
 
 
-def discovery(base_url: str) -> Open311Discovery:
+def discovery(base_url: str, jurisdiction_id: str | None) -> Open311Discovery:
     return Open311Discovery(
         changeset=CHANGESET,
         contact=CONTACT,
         key_service=KEY_SERVICE,
+        jurisdiction_id=jurisdiction_id,
         endpoints=[
             Open311Endpoint(
                 specification=SPECIFICATION,
@@ -92,8 +94,18 @@ async def services(session: AsyncSession) -> list[Open311Service]:
     ]
 
 
-async def definition(session: AsyncSession, service_code: str) -> Open311ServiceDefinition:
+async def _service(session: AsyncSession, service_code: str) -> Category:
     category = await repository.category(session, service_code)
     if category is None or not category.active:
         raise NotFound("service_code was not found; see services.json")
+    return category
+
+
+async def definition(session: AsyncSession, service_code: str) -> Open311ServiceDefinition:
+    category = await _service(session, service_code)
     return Open311ServiceDefinition(service_code=category.code, attributes=ATTRIBUTES)
+
+
+async def service_name(session: AsyncSession, service_code: str) -> str:
+    """The name services.json gives the service; NotFound as for its definition."""
+    return (await _service(session, service_code)).name

@@ -17,7 +17,7 @@ from hotline.db.session import ReadSession
 from hotline.errors import NotFound, Unauthenticated
 from hotline.intake.service import Caches
 from hotline.kit.clock import Now
-from hotline.open311 import catalogue, params, service, submit
+from hotline.open311 import catalogue, params, repository, service, submit
 from hotline.open311.render import Open311Format, Open311Route, document
 from hotline.open311.schemas import (
     Open311Created,
@@ -94,9 +94,11 @@ READABLE = [Depends(readable)]
     response_class=Response,
     responses=answers(Open311Discovery, 404),
 )
-async def discovery(fmt: Fmt, request: Request) -> Response:
-    """Where this endpoint is, what it speaks and whom to ask for a key."""
-    return document(fmt, "discovery", catalogue.discovery(str(request.base_url)))
+async def discovery(fmt: Fmt, request: Request, session: ReadSession) -> Response:
+    """Where this endpoint is, what it speaks, whom to ask for a key and the
+    `jurisdiction_id` it accepts."""
+    county = await repository.county_code(session)
+    return document(fmt, "discovery", catalogue.discovery(str(request.base_url), county))
 
 
 @router.get(

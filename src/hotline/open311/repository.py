@@ -23,6 +23,13 @@ async def is_county(session: AsyncSession, code: str) -> bool:
     return found is not None
 
 
+async def county_code(session: AsyncSession) -> str | None:
+    """The county's unit code: the one ``jurisdiction_id`` this endpoint accepts."""
+    return await session.scalar(
+        select(Unit.code).where(Unit.kind == "county", Unit.active.is_(True)).limit(1)
+    )
+
+
 def _visible() -> Select[Ticket, str, str]:
     """Tickets with their category's and owning unit's names (the unit's is None if unowned)."""
     return (

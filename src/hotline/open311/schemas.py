@@ -40,6 +40,10 @@ class Open311Discovery(BaseModel):
     changeset: W3Time
     contact: str
     key_service: str
+    jurisdiction_id: str | None = Field(
+        description="Not in the spec: the one jurisdiction_id this endpoint accepts (optional "
+        "on every call), the county's unit code; null before the county is imported"
+    )
     endpoints: list[Open311Endpoint]
 
 
@@ -106,8 +110,9 @@ class Open311TokenAnswer(BaseModel):
 
 
 class RequestForm(BaseModel):
-    """The form of POST requests. ``api_key`` is checked before this is read; ``address_id``,
-    ``email``, ``device_id`` and ``account_id`` are accepted and never stored."""
+    """The form of POST requests. ``api_key`` is checked before this is read; ``email``,
+    ``device_id`` and ``account_id`` are accepted and never stored. No contact field refuses a
+    request: names are cut to fit, a phone that is not Chinese is kept as given."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -118,13 +123,15 @@ class RequestForm(BaseModel):
     long: float | None = Field(default=None, ge=-180, le=180, description="WGS-84")
     address_string: str | None = Field(default=None, max_length=500)
     address_id: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=200)
-    device_id: str | None = Field(default=None, max_length=200)
-    account_id: str | None = Field(default=None, max_length=200)
-    first_name: str | None = Field(default=None, max_length=50)
-    last_name: str | None = Field(default=None, max_length=50)
-    phone: str | None = Field(default=None, max_length=32)
-    description: str | None = Field(default=None, max_length=4000)
+    email: str | None = Field(default=None, description="Accepted, not stored")
+    device_id: str | None = Field(default=None, description="Accepted, not stored")
+    account_id: str | None = Field(default=None, description="Accepted, not stored")
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = Field(default=None, description="Any number; a Chinese one normalised")
+    description: str | None = Field(
+        default=None, max_length=4000, description="Optional; without it, the service's name"
+    )
     media_url: str | None = Field(
         default=None, max_length=1000, pattern=r"^https?://\S+$", description="Kept with the text"
     )

@@ -169,7 +169,7 @@ def present(ticket: Ticket, service_name: str, unit: str | None) -> Open311Servi
         updated_datetime=(ticket.closed_at or ticket.updated_at) if closed else ticket.updated_at,
         expected_datetime=ticket.reply_due_at or ticket.sign_due_at,
         address=ticket.address,
-        address_id=None,
+        address_id=(ticket.location or {}).get("address_id"),
         zipcode=None,
         lat=ticket.lat,
         long=ticket.lon,

@@ -5,15 +5,18 @@ POST /v1/tickets (routing, clocks, idempotency, repeat detection), as the agent 
 Where the spec and our model differ:
 - ``kind`` is ``help`` (求助): a 311 report asks for something to be put right.
 - The caller is ``last_name`` + ``first_name`` (family name first without a space when either is
-  not ASCII, "first last" otherwise) and ``phone``. ``email``, ``device_id``, ``account_id`` and
-  ``address_id`` are accepted and dropped: TicketCreate has no place for them, and personal data
-  we do not need we do not keep.
+  not ASCII, "first last" otherwise; at most 50 characters) and ``phone``: a Chinese number is
+  normalised, any other kept as given (``111-111-1111``), so a contact field never refuses a
+  request. ``email``, ``device_id`` and ``account_id`` are accepted and dropped: personal data we
+  do not need we do not keep.
+- ``address_id`` is kept with the location and read back as it was sent.
 - ``media_url`` is appended to the text as a last paragraph ``附件 media_url: URL``, which the
   read side splits off again (``service.split_media``).
 - ``attribute[urgency]`` and ``attribute[line]`` are the ticket's urgency and line; any other
   attribute is ignored.
 - Idempotency: the ``Idempotency-Key`` header, else the form field ``idempotency_key``.
-- ``description`` is required: a ticket without a text cannot be handled.
+- ``description`` is optional, as in the spec: without it the ticket's text is the service's
+  name (what the client chose is all that is known), and reads answer it as the description.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from hotline.auth.service import Principal, authenticate
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, Unprocessable
 from hotline.intake.service import Caches, intake
+from hotline.kit import phone as phones
 from hotline.open311 import catalogue, service
 from hotline.open311.schemas import Open311Created, RequestForm
 from hotline.org import repository as org_repository
@@ -38,6 +42,7 @@ from hotline.ticket.schemas import Kind, TicketCreate
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 100
+MAX_NAME = 50  # TicketCreate's caller.name
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -87,23 +92,29 @@ def parse(fields: dict[str, str]) -> RequestForm:
         raise Unprocessable(
             "A location was not provided: lat and long, address_string or address_id"
         )
-    if form.description is None:
-        raise Unprocessable("description was not provided")
     return form
 
 
 def caller_name(first: str | None, last: str | None) -> str | None:
     if first and last and not (first.isascii() and last.isascii()):
-        return last + first
-    return " ".join(part for part in (first, last) if part) or None
+        name = last + first
+    else:
+        name = " ".join(part for part in (first, last) if part)
+    return name[:MAX_NAME].strip() or None
 
 
-def to_ticket(form: RequestForm) -> TicketCreate:
-    content = form.description or ""
+def to_ticket(form: RequestForm, service_name: str) -> TicketCreate:
+    content = form.description or service_name
     if form.media_url:
         content += f"\n\n{service.MEDIA_MARK}{form.media_url}"
-    caller = {"name": caller_name(form.first_name, form.last_name), "phone": form.phone}
-    location = {"lat": form.lat, "lon": form.long, "address": form.address_string}
+    phone = phones.as_given(form.phone) if form.phone else None
+    caller = {"name": caller_name(form.first_name, form.last_name), "phone": phone}
+    location = {
+        "lat": form.lat,
+        "lon": form.long,
+        "address": form.address_string,
+        "address_id": form.address_id,
+    }
     try:
         return TicketCreate.model_validate(
             {
@@ -114,7 +125,8 @@ def to_ticket(form: RequestForm) -> TicketCreate:
                 "content": content,
                 "caller": {k: v for k, v in caller.items() if v is not None},
                 "location": {k: v for k, v in location.items() if v is not None},
-            }
+            },
+            context={"phone": "as_given"},
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
@@ -134,11 +146,11 @@ async def submit(
     The checks read first, then intake makes the ticket in its own unit of work."""
     async with unit_of_work(maker, read_only=True) as session:
         await service.check_jurisdiction(session, form.jurisdiction_id)
-        await catalogue.definition(session, form.service_code)
+        service_name = await catalogue.service_name(session, form.service_code)
     result = await intake(
         maker,
         caches,
-        to_ticket(form),
+        to_ticket(form, service_name),
         api_key,
         idempotency_key=idempotency_key or form.idempotency_key,
         phone_key=phone_key,

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -71,8 +72,14 @@ class CallerIn(Strict):
 
     @field_validator("phone")
     @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else phones.normalise(value)
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A Chinese number, normalised; another is refused, unless the context says to keep
+        it as given (``{"phone": "as_given"}``: Open311, whose clients send what they have)."""
+        if value is None:
+            return None
+        if (info.context or {}).get("phone") == "as_given":
+            return phones.as_given(value)
+        return phones.normalise(value)
 
 
 class LocationIn(Strict):
@@ -80,6 +87,9 @@ class LocationIn(Strict):
     lon: float | None = Field(default=None, ge=-180, le=180)
     crs: Crs = Crs.wgs84
     address: Annotated[Text, Field(max_length=500)] | None = None
+    address_id: Annotated[Text, Field(max_length=200)] | None = Field(
+        default=None, description="The address's id in the sender's address register, kept"
+    )
     grid_code: Code | None = None
 
     @model_validator(mode="after")
@@ -113,6 +123,7 @@ class LocationRead(BaseModel):
     crs: Crs
     wgs84: dict[str, float] | None = Field(description="The point normalised for routing")
     address: str | None
+    address_id: str | None = Field(description="As given, e.g. Open311's address_id")
     grid_code: str | None
 
 

@@ -142,6 +142,7 @@ def present(principal: Principal, ticket: Ticket) -> TicketRead:
             crs=Crs(loc.get("crs", "wgs84")),
             wgs84=wgs84,
             address=ticket.address,
+            address_id=loc.get("address_id"),
             grid_code=loc.get("grid_code"),
         ),
         route=RouteRead(**(ticket.route or {"method": "triage"})),
