@@ -272,6 +272,25 @@ class TestBreakdownAndSeries:
         assert [i["key"] for i in r.json()["items"]] == [GRID, None]
         assert r.json()["items"][0]["rates"]["completion"]["value"] == 0.6
 
+    async def test_by_worker_the_viewer_sees_staff_codes_and_the_centre_names(
+        self, client: httpx.AsyncClient, demo: Demo, history: None
+    ) -> None:
+        worker = demo.person("worker", GRID)
+
+        async def groups(role: str) -> list[tuple[Any, Any]]:
+            r = await client.get(
+                "/v1/metrics/breakdown",
+                params={**PERIOD, "by": "worker"},
+                headers=demo.headers(role),
+            )
+            assert r.status_code == 200, r.text
+            return [(i["key"], i["name"]) for i in r.json()["items"] if i["key"] is not None]
+
+        assert (worker["staff_id"], worker["name"]) in await groups("dispatcher")
+        shown = await groups("viewer")
+        assert (worker["staff_id"], f"S{worker['staff_id']}") in shown
+        assert all(name != worker["name"] for _, name in shown)
+
     async def test_unknown_sort_is_422(self, client: httpx.AsyncClient, demo: Demo) -> None:
         r = await client.get(
             "/v1/metrics/breakdown",

@@ -77,8 +77,9 @@ CENTRE_VIEW = dict.fromkeys(CALLERS, FULL)
 EXPECTED: dict[str, dict[Caller, str]] = {
     "agent": CENTRE_VIEW,
     "dispatcher": CENTRE_VIEW,
-    "arbiter": CENTRE_VIEW,
-    "admin": CENTRE_VIEW,
+    # A confidential caller only the call-takers see (issue 18, item 5).
+    "arbiter": {**CENTRE_VIEW, SECRET: HIDDEN, REPORTER: HIDDEN},
+    "admin": {**CENTRE_VIEW, SECRET: HIDDEN, REPORTER: HIDDEN},
     "viewer": dict.fromkeys(CALLERS, NONE),
     "assignee": {
         PLAIN: FULL,
@@ -438,7 +439,9 @@ class TestTheWalk:
         for role in ("agent", "dispatcher", "arbiter", "admin"):
             for caller in CALLERS:
                 got = ticket_caller(seen, role, tickets[caller])
-                assert (got["name"], got["phone"]) == (caller.name, caller.phone), role
+                hidden = role in ("arbiter", "admin") and caller in (SECRET, REPORTER)
+                expected = (None, None) if hidden else (caller.name, caller.phone)
+                assert (got["name"], got["phone"]) == expected, role
         assert ticket_caller(seen, "assignee", tickets[PLAIN])["phone"] == PLAIN.phone
         assert ticket_caller(seen, "assignee", tickets[SECRET])["phone"] is None
         assert ticket_caller(seen, "colleague", tickets[PLAIN])["phone"] == PLAIN.masked

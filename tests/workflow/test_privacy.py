@@ -106,12 +106,40 @@ class TestCentre:
         views = await seen_by(client, demo.headers(role), ticket)
         assert views == {"ticket": FULL, "list": FULL}
 
-    async def test_the_centre_sees_a_confidential_caller_too(
-        self, client: httpx.AsyncClient, demo: Demo
+    @pytest.mark.parametrize("role", ["agent", "dispatcher"])
+    async def test_the_call_takers_see_a_confidential_caller_audited(
+        self, client: httpx.AsyncClient, demo: Demo, role: str
     ) -> None:
         ticket = await post_ticket(client, demo, caller={**CALLER, "confidential": True})
-        views = await seen_by(client, demo.headers("dispatcher"), ticket)
-        assert views["ticket"] == {**FULL, "confidential": True}
+        before = len(await pii_reads(client, demo))
+        views = await seen_by(client, demo.headers(role), ticket)
+        assert views == {"ticket": {**FULL, "confidential": True}} | {
+            "list": {**FULL, "confidential": True}
+        }
+        assert len(await pii_reads(client, demo)) > before
+
+    @pytest.mark.parametrize("role", ["arbiter", "admin"])
+    async def test_the_group_and_the_operator_do_not_see_a_confidential_caller(
+        self, client: httpx.AsyncClient, demo: Demo, role: str
+    ) -> None:
+        older = await post_ticket(client, demo)
+        ticket = await post_ticket(client, demo, caller={**CALLER, "confidential": True})
+        before = len(await pii_reads(client, demo))
+        assert await seen_by(client, demo.headers(role), ticket) == {
+            "ticket": HIDDEN,
+            "list": HIDDEN,
+        }
+        merged = await post_ticket(
+            client, demo, caller={"name": "李四", "phone": "13912345678", "confidential": True}
+        )
+        await act(client, demo.headers("agent"), merged, "merge", {"into": older["id"]})
+        r = await client.get(f"/v1/tickets/{older['id']}", headers=demo.headers(role))
+        assert r.json()["caller"] == FULL  # not confidential: the centre sees it
+        assert r.json()["extra_callers"] == [HIDDEN]
+        r = await client.get(f"/v1/tickets/{ticket['id']}", headers=demo.headers(role))
+        # Only the reads of the non-confidential caller are recorded.
+        reads = await pii_reads(client, demo)
+        assert all(ticket["id"] not in read["ticket_ids"] for read in reads[: len(reads) - before])
 
     async def test_the_queues_show_the_centre_the_caller(
         self, client: httpx.AsyncClient, demo: Demo

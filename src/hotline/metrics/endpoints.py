@@ -172,7 +172,9 @@ async def summary(session: SnapshotSession, principal: Reader, s: Scoped, now: N
     response_model=Breakdown,
     responses=PROBLEMS,
     summary="The figures per township, village, grid, unit, line, category, kind or worker",
-    description=FORMULAS,
+    description=FORMULAS
+    + "\n\nBy `worker`, the viewer sees each worker's staff code (`S112`) as `name`; the centre "
+    "sees their names.",
 )
 async def breakdown(
     session: SnapshotSession,
@@ -187,6 +189,10 @@ async def breakdown(
     if sort not in names:
         raise Unprocessable(f"sort must be one of {', '.join(sorted(names))}", field="sort")
     groups = await service.breakdown(session, s, now, by.value)
+    if by is By.worker and principal.role is Role.viewer:
+        # The dashboard's screens hang in halls: people by staff code, names for the centre.
+        for g in groups:
+            g["name"] = service.staff_code(g["key"]) if g["key"] is not None else None
 
     def value(g: dict[str, Any]) -> tuple[bool, float]:
         v = g["counts"].get(sort, g["rates"].get(sort, {}).get("value"))

@@ -162,6 +162,11 @@ async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[st
     }
 
 
+def staff_code(staff_id: int) -> str:
+    """How a worker is named where their name must not show (the viewer's screens)."""
+    return f"S{staff_id}"
+
+
 async def names(session: AsyncSession, by: str, keys: list[Any]) -> dict[Any, str]:
     keys = [k for k in keys if k is not None]
     if not keys:

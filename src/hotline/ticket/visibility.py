@@ -1,6 +1,8 @@
 """Who may read a ticket and how much of the caller they see (DESIGN.md §8).
 
-- The hotline centre (agent, dispatcher, arbiter, admin) reads every ticket and every caller.
+- The hotline centre (agent, dispatcher, arbiter, admin) reads every ticket and every caller,
+  but a confidential caller (保密) only the call-takers see: agents and dispatchers. The
+  confirmation group and the service's operator see them as the field does (nobody).
 - A worker reads the tickets of the grid they belong to; a member those of their department;
   an officer those their unit owns or that climbed to it, and those of the units below theirs
   (a village its grids, a township its villages and grids, the county every ticket). Each also
@@ -34,6 +36,8 @@ from hotline.ticket.schemas import (
     TicketRead,
 )
 
+# Who may see a confidential caller: those who take and dispatch the calls.
+CALL_TAKERS = frozenset({Role.agent, Role.dispatcher})
 # The column that places a ticket under an officer's unit, by the unit's kind.
 _BELOW = {"village": "village_code", "township": "township_code"}
 
@@ -100,7 +104,7 @@ def caller_view(
             ticket.caller_phone,
             ticket.caller_confidential,
         )
-    if principal.role in CENTRE:
+    if principal.role in CALL_TAKERS or (principal.role in CENTRE and not confidential):
         return CallerRead(name=name, phone=phone, confidential=confidential, masked=False)
     if confidential:
         return CallerRead(name=None, phone=None, confidential=True, masked=True)
@@ -116,10 +120,12 @@ def caller_view(
 
 def shows_phone(principal: Principal, ticket: Ticket) -> bool:
     """Whether presenting the ticket hands this principal an unmasked phone (an audited read)."""
-    view = caller_view(principal, ticket)
-    return (view.phone is not None and not view.masked) or (
-        principal.role in CENTRE and any(c.get("phone") for c in ticket.extra_callers or [])
-    )
+    views = [caller_view(principal, ticket)] + [
+        caller_view(principal, ticket, c.get("name"), c.get("phone"), bool(c.get("confidential")))
+        for c in ticket.extra_callers or []
+        if c.get("phone")
+    ]
+    return any(view.phone is not None and not view.masked for view in views)
 
 
 def present(principal: Principal, ticket: Ticket) -> TicketRead:
