@@ -17,12 +17,16 @@ The rules:
 * Trend: member counts per 7-day week, weeks aligned to end at ``now``, oldest first; there are
   ``ceil(window_days / 7)`` weeks and the oldest may be partial.
 
-Tokens are jieba words without punctuation, numbers, single characters and stop words.
+Tokens are jieba words without punctuation, numbers, single characters, stop words and people's
+names (hotspot.persons), cut from the text once kit.scrub has taken out phone and ID-card numbers
+and the appeal's own callers' names: no keyword can name a caller (DESIGN.md §8). A keyword that
+names a caller of another member of the cluster is skipped too.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import math
 from collections import Counter, defaultdict
@@ -31,6 +35,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jieba
+import jieba.posseg
+
+from hotline.hotspot import persons
+from hotline.kit.scrub import scrub
 
 KEYWORDS = 5
 # Beyond this many shared tokens every pair is compared; it bounds the cost of the filter.
@@ -55,6 +63,7 @@ class Appeal:
     place: str  # the village (or grid) code the ticket lies in
     created_at: datetime  # aware
     text: str
+    names: tuple[str, ...] = ()  # the ticket's callers (merged callers too): never a token
 
 
 @dataclass(frozen=True)
@@ -90,10 +99,18 @@ def _is_word(token: str) -> bool:
     )
 
 
-def tokens(text: str) -> list[str]:
-    """The words of ``text`` that can tell one appeal from another, in order."""
+def tokens(text: str, names: Iterable[str] = ()) -> list[str]:
+    """The words of ``text`` that can tell one appeal from another, in order; never one of
+    ``names``, a phone or ID-card number, or what jieba's tags mark as a person's name."""
     _load_jieba()
-    return [t for t in (w.strip() for w in jieba.lcut(text)) if _is_word(t)]
+    out = []
+    previous = ("", "x")
+    for pair in jieba.posseg.lcut(scrub(text, names)):
+        word = pair.word.strip()
+        if _is_word(word) and not persons.is_name(word, pair.flag, previous, jieba.dt.FREQ):
+            out.append(word)
+        previous = (word, pair.flag)
+    return out
 
 
 def _dot(a: Counter[str], b: Counter[str]) -> int:
@@ -178,9 +195,12 @@ def _components(bags: list[Counter[str]], threshold: float) -> list[int]:
     return [root(i) for i in range(len(bags))]
 
 
-def _keywords(counts: Counter[str], df: Counter[str], total: int) -> tuple[str, ...]:
+def _keywords(
+    counts: Counter[str], df: Counter[str], total: int, names: set[str]
+) -> tuple[str, ...]:
     score = {t: c * (math.log((1 + total) / (1 + df[t])) + 1) for t, c in counts.items()}
-    return tuple(sorted(score, key=lambda t: (-score[t], t))[:KEYWORDS])
+    ranked = (t for t in sorted(score, key=lambda t: (-score[t], t)) if scrub(t, names) == t)
+    return tuple(itertools.islice(ranked, KEYWORDS))
 
 
 def find(
@@ -199,15 +219,16 @@ def find(
         raise ValueError("threshold must be in (0, 1]")
     start = now - timedelta(days=window_days)
     # Repeated calls are often word for word the same, and jieba is the slow part.
-    bags: dict[str, Counter[str]] = {}
+    bags: dict[tuple[str, tuple[str, ...]], Counter[str]] = {}
     df: Counter[str] = Counter()
     total = 0
     groups: defaultdict[tuple[str, str], list[tuple[Appeal, Counter[str]]]] = defaultdict(list)
     for appeal in appeals:
         if start < appeal.created_at <= now:
-            bag = bags.get(appeal.text)
+            key = (appeal.text, appeal.names)
+            bag = bags.get(key)
             if bag is None:
-                bag = bags[appeal.text] = Counter(tokens(appeal.text))
+                bag = bags[key] = Counter(tokens(appeal.text, appeal.names))
             df.update(bag.keys())
             total += 1
             groups[appeal.category, appeal.place].append((appeal, bag))
@@ -227,9 +248,11 @@ def find(
                 continue
             trend = [0] * weeks
             counts: Counter[str] = Counter()
+            names: set[str] = set()
             for appeal, bag in cluster:
                 trend[weeks - 1 - (now - appeal.created_at).days // 7] += 1
                 counts.update(bag)
+                names.update(appeal.names)
             times = [appeal.created_at for appeal, _ in cluster]
             found.append(
                 Found(
@@ -238,7 +261,7 @@ def find(
                     ids=tuple(appeal.id for appeal, _ in cluster),
                     first_seen=min(times),
                     last_seen=max(times),
-                    keywords=_keywords(counts, df, total),
+                    keywords=_keywords(counts, df, total, names),
                     trend=tuple(trend),
                 )
             )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.dependencies import require
 from hotline.auth.roles import CENTRE, Role
@@ -62,8 +63,15 @@ class DetectionOut(BaseModel):
     updated: int
 
 
-def _read(c: Cluster, members: list[dict[str, Any]]) -> ClusterRead:
-    return ClusterRead.model_validate(c).model_copy(update={"members": members})
+def _read(c: Cluster, members: service.Members, principal: Principal) -> ClusterRead:
+    """The cluster as ``principal`` may see it (service.shown: no caller in its texts)."""
+    keywords, standard = service.shown(c, members, outside=principal.role not in CENTRE)
+    update = {"members": members.listed, "keywords": keywords, "standard": standard}
+    return ClusterRead.model_validate(c).model_copy(update=update)
+
+
+async def _members(session: AsyncSession, found: Cluster) -> service.Members:
+    return (await service.members(session, [found.id])).get(found.id, service.Members([], ()))
 
 
 @router.get(
@@ -82,7 +90,7 @@ async def list_clusters(
     found = await service.clusters(
         session, status=status, category=category, place=place, limit=limit
     )
-    return [_read(c, members) for c, members in found]
+    return [_read(c, members, principal) for c, members in found]
 
 
 @router.post(
@@ -143,7 +151,7 @@ async def assign(
         add_rule=data.add_rule,
         now=now,
     )
-    return _read(found, (await service.members(session, [found.id])).get(found.id, []))
+    return _read(found, await _members(session, found), principal)
 
 
 @router.post(
@@ -154,4 +162,4 @@ async def assign(
 )
 async def close(cluster_id: int, session: Session, principal: Handler, now: Now) -> ClusterRead:
     found = await service.close(session, await service.get(session, cluster_id), now=now)
-    return _read(found, (await service.members(session, [found.id])).get(found.id, []))
+    return _read(found, await _members(session, found), principal)

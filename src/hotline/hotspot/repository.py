@@ -18,8 +18,9 @@ async def rule(session: AsyncSession) -> HotspotRule:
 
 
 async def appeals(session: AsyncSession, since: datetime, now: datetime) -> Sequence[Any]:
-    """(id, category, place, created_at, content) of the tickets created in (since, now] that
-    have a place (village, else grid) and are in no closed cluster."""
+    """(id, category, place, created_at, content, caller name, extra callers) of the tickets
+    created in (since, now] that have a place (village, else grid) and are in no closed
+    cluster."""
     closed = (
         select(ClusterMember.ticket_id)
         .join(Cluster, Cluster.id == ClusterMember.cluster_id)
@@ -27,7 +28,15 @@ async def appeals(session: AsyncSession, since: datetime, now: datetime) -> Sequ
     )
     place = func.coalesce(Ticket.village_code, Ticket.area_code)
     rows = await session.execute(
-        select(Ticket.id, Ticket.category_code, place, Ticket.created_at, Ticket.content).where(
+        select(
+            Ticket.id,
+            Ticket.category_code,
+            place,
+            Ticket.created_at,
+            Ticket.content,
+            Ticket.caller_name,
+            Ticket.extra_callers,
+        ).where(
             Ticket.created_at > since,
             Ticket.created_at <= now,
             place.is_not(None),
@@ -87,9 +96,18 @@ async def clusters(
 
 
 async def members(session: AsyncSession, cluster_ids: Sequence[int]) -> Sequence[Any]:
-    """(cluster id, ticket id, number, status, created_at) of these clusters' members."""
+    """(cluster id, ticket id, number, status, created_at, caller name, extra callers) of these
+    clusters' members."""
     rows = await session.execute(
-        select(ClusterMember.cluster_id, Ticket.id, Ticket.number, Ticket.status, Ticket.created_at)
+        select(
+            ClusterMember.cluster_id,
+            Ticket.id,
+            Ticket.number,
+            Ticket.status,
+            Ticket.created_at,
+            Ticket.caller_name,
+            Ticket.extra_callers,
+        )
         .join(Ticket, Ticket.id == ClusterMember.ticket_id)
         .where(ClusterMember.cluster_id.in_(cluster_ids))
         .order_by(Ticket.id)

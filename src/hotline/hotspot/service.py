@@ -4,12 +4,20 @@ A detection looks at the tickets created in the rule's window (place: the ticket
 else its grid), leaves out tickets already in a closed cluster, runs ``cluster.find`` off the
 event loop, and merges what it finds into the open clusters of the same category and place
 that share a ticket; anything new is a new cluster (and a ``cluster.found`` webhook).
+
+No cluster text names a caller (DESIGN.md §8): keywords are made without the members' callers'
+names, phone or ID-card numbers, or other people's names (hotspot.cluster), and what a reader
+is shown is checked again against the members' callers (``shown``: clusters found before
+keywords were scrubbed may still hold one); the handling standard a dispatcher wrote is
+scrubbed for readers outside the centre (the viewer's dashboard).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +26,7 @@ from hotline.errors import Conflict, Unprocessable, found
 from hotline.hotspot import cluster, repository, runner
 from hotline.hotspot.models import Cluster, ClusterMember, HotspotRule
 from hotline.kit.clock import local_iso
+from hotline.kit.scrub import scrub
 from hotline.org import catalogue
 from hotline.org import repository as org_repository
 from hotline.org.schemas import RuleCreate
@@ -30,6 +39,21 @@ class Detection:
     found: int
     created: int
     updated: int
+
+
+@dataclass(frozen=True)
+class Members:
+    """A cluster's members as readers see them (ids, numbers, states, times), and their
+    callers' names, which no text of the cluster may show."""
+
+    listed: list[dict[str, object]]
+    names: tuple[str, ...]
+
+
+def callers(name: str | None, extra: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
+    """The names of a ticket's caller and of the callers merged into it (并单)."""
+    found = [name, *(c.get("name") for c in extra or [])]
+    return tuple(sorted({n for n in found if n}))
 
 
 async def rule(session: AsyncSession) -> HotspotRule:
@@ -71,7 +95,10 @@ async def detect(
             settings.threshold,
         )
         rows = await repository.appeals(session, now - timedelta(days=window_days), now)
-    appeals = [cluster.Appeal(i, c, p, at, text) for i, c, p, at, text in rows]
+    appeals = [
+        cluster.Appeal(i, c, p, at, text, callers(name, extra))
+        for i, c, p, at, text, name, extra in rows
+    ]
     found = await finder(
         appeals, now=now, window_days=window_days, min_size=min_size, threshold=threshold
     )
@@ -183,12 +210,12 @@ async def assign(
 
 async def clusters(
     session: AsyncSession, *, limit: int, **filters: str | None
-) -> list[tuple[Cluster, list[dict[str, object]]]]:
+) -> list[tuple[Cluster, Members]]:
     """Clusters matching the filters given (repository.clusters), most recently seen first,
     each with its members."""
     rows = await repository.clusters(session, limit=limit, **filters)
     of = await members(session, [c.id for c in rows])
-    return [(c, of.get(c.id, [])) for c in rows]
+    return [(c, of.get(c.id, Members([], ()))) for c in rows]
 
 
 async def close(session: AsyncSession, found: Cluster, *, now: datetime) -> Cluster:
@@ -197,10 +224,24 @@ async def close(session: AsyncSession, found: Cluster, *, now: datetime) -> Clus
     return found
 
 
-async def members(session: AsyncSession, ids: list[int]) -> dict[int, list[dict[str, object]]]:
-    out: dict[int, list[dict[str, object]]] = {}
-    for cluster_id, tid, number, status, created in await repository.members(session, ids):
-        out.setdefault(cluster_id, []).append(
+async def members(session: AsyncSession, ids: list[int]) -> dict[int, Members]:
+    """The members of these clusters, by cluster id."""
+    listed: dict[int, list[dict[str, object]]] = {}
+    names: dict[int, set[str]] = {}
+    for cluster_id, tid, number, status, created, name, extra in await repository.members(
+        session, ids
+    ):
+        listed.setdefault(cluster_id, []).append(
             {"id": tid, "number": number, "status": status, "created_at": local_iso(created)}
         )
-    return out
+        names.setdefault(cluster_id, set()).update(callers(name, extra))
+    return {i: Members(listed[i], tuple(sorted(names[i]))) for i in listed}
+
+
+def shown(found: Cluster, members: Members, *, outside: bool) -> tuple[list[str], str]:
+    """The keywords and the handling standard as a reader sees them: no keyword that names a
+    member's caller or holds a phone or ID-card number, and for a reader ``outside`` the centre
+    the standard scrubbed of them too."""
+    keywords = [k for k in found.keywords if scrub(k, members.names) == k]
+    standard = scrub(found.standard, members.names) if outside else found.standard
+    return keywords, standard
