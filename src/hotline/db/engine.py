@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hotline.config import Settings
-from hotline.errors import OutOfRange, Unprocessable
+from hotline.errors import HotlineError, OutOfRange, Unprocessable
 
 # SQLSTATEs of a NUL in text (character_not_in_repertoire) or in JSON (untranslatable_character).
 NUL_REFUSED = frozenset({"22021", "22P05"})
@@ -98,9 +100,12 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
             url,
             echo=settings.database.echo,
             hide_parameters=True,
+            json_serializer=json_without_nul,
             connect_args={"timeout": timeout},
         )
         _serialise_sqlite_writers(engine, busy_ms=int(timeout * 1000))
+        _refuse_nul_text(engine)
+        _raise_domain_errors(engine)
         return engine
     request = Budget("request", timeout, REQUEST_IDLE_IN_TRANSACTION)
     # Off for background work: the sweeper holds its advisory lock in a transaction left idle
@@ -118,6 +123,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         # the request budget, so a request gets its 503 within it.
         pool_timeout=timeout,
         pool_pre_ping=True,
+        json_serializer=json_without_nul,
         connect_args={
             "timeout": timeout,
             "command_timeout": request.seconds,
@@ -125,6 +131,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         },
     )
     _refuse_unstorable_values(engine)
+    _raise_domain_errors(engine)
     _budget_statements(engine, request, background)
     # The code that builds the engine (the server's lifespan, a CLI command, a script) goes on
     # to start the background work: the sweeper, the metrics roll-up, the hot spots, the
@@ -210,11 +217,50 @@ def _refuse_unstorable_values(engine: AsyncEngine) -> None:
     def _translate(context: Any) -> None:
         original = context.original_exception
         if getattr(original, "sqlstate", None) in NUL_REFUSED:
-            raise Unprocessable("Text may not contain the NUL character (U+0000)")
+            raise Unprocessable(NUL_REFUSAL)
         if "out of int" in str(original):  # asyncpg: "value out of int64 range"
             raise OutOfRange("A number is out of range")
         if getattr(original, "sqlstate", None) == TOO_LONG:
             raise Unprocessable("A text is longer than its field allows")
+
+
+def _raise_domain_errors(engine: AsyncEngine) -> None:
+    """A domain error raised while a statement is prepared (``json_without_nul`` binding a
+    value) reaches the route as itself, not wrapped in SQLAlchemy's StatementError."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _unwrap(context: Any) -> None:
+        if isinstance(context.original_exception, HotlineError):
+            raise context.original_exception
+
+
+NUL_REFUSAL = "Text may not contain the NUL character (U+0000)"
+# A JSON-escaped NUL: ``\u0000`` after an even number of backslashes (``\\u0000`` is the text
+# "\u0000" a caller may well type).
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def json_without_nul(value: Any) -> str:
+    """JSON for the JSON columns, refusing a NUL anywhere in it: PostgreSQL's jsonb cannot hold
+    U+0000, so SQLite, which could, refuses it too. Same answer on both databases."""
+    text = json.dumps(value)
+    if "\\u0000" in text and _ESCAPED_NUL.search(text):
+        raise Unprocessable(NUL_REFUSAL)
+    return text
+
+
+def _refuse_nul_text(engine: AsyncEngine) -> None:
+    """SQLite stores a NUL in text, PostgreSQL refuses it (``_refuse_unstorable_values``):
+    SQLite refuses it too, before the statement runs, so both answer the same 422."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(
+        _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
+        for row in parameters if many else (parameters,):
+            values = row.values() if isinstance(row, dict) else (row or ())
+            if any(isinstance(v, str) and "\x00" in v for v in values):
+                raise Unprocessable(NUL_REFUSAL)
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine, busy_ms: int) -> None:
