@@ -93,3 +93,24 @@ def test_json_for_the_columns_refuses_exactly_the_nul(value: Any, refused: bool)
             json_without_nul(value)
     else:
         assert json_without_nul(value)
+
+
+async def test_openapi_states_the_limits_the_server_enforces(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    sign = spec["paths"]["/v1/tickets/{ticket_id}/sign"]["post"]["parameters"]
+    [if_match] = [p for p in sign if p["name"] == "If-Match"]
+    assert if_match["schema"]["anyOf"][0]["pattern"]
+    summary = spec["paths"]["/v1/metrics/summary"]["get"]["parameters"]
+    for name in ("from", "to"):
+        [day] = [p for p in summary if p["name"] == name]
+        assert day["schema"]["format"] == "date"
+
+
+@pytest.mark.parametrize("day", ["２０２６-03-01", "2026-13-01", "2026-3-1"])
+async def test_a_day_that_is_not_an_ascii_date_is_a_422(
+    client: httpx.AsyncClient, demo: Demo, day: str
+) -> None:
+    r = await client.get(
+        "/v1/metrics/summary", params={"from": day}, headers=demo.headers("viewer")
+    )
+    assert r.status_code == 422, r.text

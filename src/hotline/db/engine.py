@@ -255,12 +255,22 @@ def _refuse_nul_text(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _check(
-        _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+        _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
     ) -> None:
-        for row in parameters if many else (parameters,):
-            values = row.values() if isinstance(row, dict) else (row or ())
-            if any(isinstance(v, str) and "\x00" in v for v in values):
-                raise Unprocessable(NUL_REFUSAL)
+        if _has_nul(parameters):
+            raise Unprocessable(NUL_REFUSAL)
+
+
+def _has_nul(parameters: Any) -> bool:
+    """Whether a NUL is in any text of the statement's parameters: one row or many, as a
+    tuple, a list or a dict."""
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        parameters = parameters.values()
+    elif not isinstance(parameters, (tuple, list)):
+        return False
+    return any(_has_nul(value) for value in parameters)
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine, busy_ms: int) -> None:

@@ -93,7 +93,8 @@ class Interval(StrEnum):
 Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-DAY = r"^\d{4}-\d{2}-\d{2}$"
+# ASCII digits: Python's \d also takes "２０２６", JSON Schema's pattern does not.
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -109,11 +110,17 @@ def scope(
         Query(
             alias="from",
             pattern=DAY,
+            json_schema_extra={"format": "date"},
             description="First day, YYYY-MM-DD (default: the first of this month)",
         ),
     ] = None,
     to: Annotated[
-        str | None, Query(pattern=DAY, description="Last day, included (default: today)")
+        str | None,
+        Query(
+            pattern=DAY,
+            json_schema_extra={"format": "date"},
+            description="Last day, included (default: today)",
+        ),
     ] = None,
     township: Code = None,
     village: Code = None,

@@ -38,11 +38,15 @@ ACTION_PROBLEMS = responses(
 )
 
 
+# The ticket's version as an entity tag ("3", W/"3") or bare (3), as openapi.yaml states it.
+IF_MATCH = r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'
+
+
 def _version(value: str | None) -> int | None:
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise Unprocessable('If-Match must be the ticket\'s version, e.g. "3"', field="If-Match")
     return int(raw)
 
@@ -52,6 +56,7 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         max_length=32,
+        pattern=IF_MATCH,
         description="The version you acted on; a newer ticket answers 412",
     ),
 ]
