@@ -143,6 +143,11 @@ class TestNames:
     def test_other_people_s_names_stay_unless_given(self) -> None:
         assert scrub("张三反映李四家漏水", ["张三"]) == f"{M}反映李四家漏水"
 
+    def test_any_other_string_given_is_masked_as_written(self) -> None:
+        # A foreign number no rule knows whole: given with the names, it goes whole.
+        assert scrub("请回电+44 20 7946 0958") == f"请回电+44 20 {M}"
+        assert scrub("请回电+44 20 7946 0958", ["+44 20 7946 0958"]) == f"请回电{M}"
+
     def test_a_name_beside_its_phone_is_one_mask(self) -> None:
         assert scrub("欧阳娜娜13812345678", ["欧阳娜娜"]) == M
 

@@ -164,7 +164,9 @@ def _spans(text: str, names: tuple[str, ...]) -> list[tuple[int, int]]:
 def scrub(text: str, names: Iterable[str | None] = ()) -> str:
     """``text`` with phone numbers, ID-card numbers and the given names replaced by ``MASK``
     (the module docstring lists what is and is not replaced). ``names`` are the people the text
-    must not name (a ticket's caller and merged callers); empty ones are ignored."""
+    must not name (a ticket's caller and merged callers); empty ones are ignored. Any other
+    string given there is masked as written, whitespace aside: a caller's phone as they gave it
+    (+44 20 7946 0958), in case no rule above knows its shape."""
     if not text:
         return text
     wanted = tuple(sorted({n for n in names if n and n.strip()}))
