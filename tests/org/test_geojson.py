@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
 
 from hotline.demo.county import synthetic_county
+from hotline.org import rings
 from hotline.org.geojson import Problem, UnitFeature, parse_county
 
 LON, LAT = 123.4, 42.5
@@ -338,3 +340,77 @@ class TestScale:
         assert problems == []
         assert sum(f.kind == "grid" for f in features) == 50_000
         assert elapsed < 15
+
+
+class TestCoordinatesAndRings:
+    def test_an_unclosed_ring_is_reported_by_code(self) -> None:
+        ring = square()["coordinates"][0][:-1]
+        problems = problems_of(collection(grid("G1", {"type": "Polygon", "coordinates": [ring]})))
+        assert [(p.index, p.code) for p in problems] == [(0, "G1")]
+        assert problems[0].problem.startswith("malformed geometry: ring 0 is not closed")
+
+    def test_a_ring_of_three_positions_is_reported(self) -> None:
+        ring = [[LON, LAT], [LON + 0.01, LAT], [LON, LAT]]
+        problems = problems_of(collection(grid("G1", {"type": "Polygon", "coordinates": [ring]})))
+        assert texts(problems) == [
+            "malformed geometry: ring 0 has 3 positions; "
+            "a ring needs at least 4, the last the same as the first"
+        ]
+
+    @pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e400"])
+    def test_non_finite_numbers_read_by_pythons_json_are_reported(self, literal: str) -> None:
+        text = json.dumps(collection(grid("G0", square(1)), grid("G1", square(0, 0, size=0.5))))
+        assert text.count("123.9") == 2  # the east edge of G1, and its east edge only
+        problems = problems_of(json.loads(text.replace("123.9", literal, 1)))
+        assert [(p.index, p.code) for p in problems] == [(1, "G1")]
+        assert problems[0].problem.startswith("non-finite coordinate")
+        assert problems[0].problem.endswith("at position 1 of ring 0")
+
+    def test_a_non_finite_altitude_on_a_village_is_reported(self) -> None:
+        ring = [[*p, float("inf")] for p in square()["coordinates"][0]]
+        doc = collection(
+            grid("G1", square(1)),
+            feature(
+                {"type": "Polygon", "coordinates": [ring]}, code="V1", name="村", kind="village"
+            ),
+        )
+        assert [(p.index, p.code, p.problem) for p in problems_of(doc)] == [
+            (1, "V1", "non-finite coordinate Infinity at position 0 of ring 0")
+        ]
+
+    def test_a_feature_records_its_place_in_the_file(self) -> None:
+        doc = collection(
+            feature(square(), name="无码"), grid("G1", square(1)), grid("G2", square(2))
+        )
+        features, _ = parse_county(doc)
+        assert [(f.code, f.index) for f in features] == [("G1", 1), ("G2", 2)]
+
+
+class TestPositionBounds:
+    def test_a_geometry_over_the_bound_is_reported_on_its_feature(self) -> None:
+        step = 0.01 / rings.MAX_POSITIONS
+        top = [[LON + 0.01 - k * step, LAT + 0.01] for k in range(rings.MAX_POSITIONS - 1)]
+        ring = [[LON, LAT], [LON + 0.01, LAT], *top, [LON, LAT]]
+        doc = collection(
+            grid("G0", square(1)), grid("BIG", {"type": "Polygon", "coordinates": [ring]})
+        )
+        assert [(p.index, p.code, p.problem) for p in problems_of(doc)] == [
+            (1, "BIG", "geometry has 10,002 positions; at most 10,000 per geometry")
+        ]
+
+    def test_a_file_over_the_bound_is_one_problem_before_anything_is_read(self) -> None:
+        ring = [[LON, LAT]] * 9_901  # shared, so the test builds no million positions
+        heavy = {"type": "Polygon", "coordinates": [ring]}
+        doc = collection(*(grid(f"G{i}", heavy) for i in range(101)))
+        started = time.perf_counter()
+        features, problems = parse_county(doc)
+        assert time.perf_counter() - started < 1
+        assert features == []
+        assert [(p.index, p.code, p.problem) for p in problems] == [
+            (
+                -1,
+                None,
+                "the file has 1,000,001 positions; at most 1,000,000 per import "
+                "(feature 0 has the most: 9,901)",
+            )
+        ]

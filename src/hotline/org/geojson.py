@@ -11,22 +11,26 @@ Rules, per feature (``properties``):
 * ``aliases``: a list of non-empty strings of at most 100 characters, or one string of names
   separated by ``、``, ``,`` or ``，``.
 * ``geometry``: a Polygon or MultiPolygon in lon/lat; required for grids, optional (null)
-  for other kinds. Every geometry given must be valid (``shapely.is_valid``) with coordinates
-  within lon -180..180 and lat -90..90. No two grids may overlap: their interiors may not
-  meet in more than 1e-12 deg²; shared edges are fine. Each overlapping pair is reported
-  once, on the later feature, naming the earlier grid.
+  for other kinds. Its coordinates follow ``rings``: finite numbers within lon -180..180 and
+  lat -90..90, closed rings of at least 4 positions, at most ``rings.MAX_POSITIONS`` (10,000)
+  positions per geometry. Every geometry given must then be valid (``shapely.is_valid``). No
+  two grids may overlap: their interiors may not meet in more than 1e-12 deg²; shared edges
+  are fine. Each overlapping pair is reported once, on the later feature, naming the earlier
+  grid.
 
-Every problem is reported, not just the first; geometries are checked even on features
-whose properties have problems. ``features`` holds the features read without a problem in
-their properties or geometry type (an invalid or overlapping polygon is kept, for display);
-an import should go ahead only when ``problems`` is empty.
+A file holds at most ``MAX_FILE_POSITIONS`` (1,000,000) positions in all: a larger one is
+refused with that one problem, before any feature is read. Otherwise every problem is
+reported, not just the first; geometries are checked even on features whose properties have
+problems. ``features`` holds the features read without a problem in their properties or
+geometry type (an invalid or overlapping polygon is kept, for display); an import should go
+ahead only when ``problems`` is empty.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,12 +39,18 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape as to_shape
 from shapely.geometry.base import BaseGeometry
 
+from hotline.org import rings
+
 KINDS = ("county", "township", "village", "grid")
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 MAX_NAME = 100
 OVERLAP_AREA = 1e-12  # deg²; about 0.01 m² at this latitude, so rounding noise never counts
 PROGRESS_EVERY = 500
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
+# 50,000 grids of 20 positions each: twice the largest county expected, about 40 MB of JSON,
+# which the HTTP import's 64 MiB body bound also admits. Every API process rebuilds its grid
+# index from what is stored, so the positions of one import are bounded, not only its bytes.
+MAX_FILE_POSITIONS = 1_000_000
 ALIAS_SEPARATORS = re.compile(r"[、,，]")
 _REASON = re.compile(r"(.+?)\[(\S+) (\S+)\]")
 
@@ -57,6 +67,7 @@ class UnitFeature:
     # For a village or township: the grid that owns matters addressed to the whole place (the
     # grid where the village committee sits).
     default_grid: str | None = None
+    index: int = field(default=-1, compare=False)  # the feature's place in the file
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,14 @@ def parse_county(
     ):
         return [], [Problem(-1, None, "not a GeoJSON FeatureCollection with a features list")]
     raw = doc["features"]
+    sizes = [rings.positions(f.get("geometry")) if isinstance(f, dict) else 0 for f in raw]
+    if sum(sizes) > MAX_FILE_POSITIONS:
+        most = max(range(len(sizes)), key=sizes.__getitem__)
+        text = (
+            f"the file has {sum(sizes):,} positions; at most {MAX_FILE_POSITIONS:,} per import "
+            f"(feature {most} has the most: {sizes[most]:,})"
+        )
+        return [], [Problem(-1, None, text)]
     problems: list[Problem] = []
     features: list[UnitFeature] = []
     shapes: list[_Shape] = []
@@ -165,6 +184,8 @@ def _read_feature(
     elif not isinstance(geometry, dict) or geometry.get("type") not in POLYGON_TYPES:
         gtype = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
         report(code, f"geometry type {gtype!r} is not Polygon or MultiPolygon")
+    elif (wrong := rings.problem(geometry)) is not None:
+        report(code, wrong)
     else:
         try:
             shape = to_shape(geometry)
@@ -176,7 +197,9 @@ def _read_feature(
     if len(problems) > before:
         return None
     assert isinstance(code, str) and isinstance(name, str) and not isinstance(aliases, str)
-    return UnitFeature(code, name.strip(), kind, parent, aliases, geometry, shape, default_grid)
+    return UnitFeature(
+        code, name.strip(), kind, parent, aliases, geometry, shape, default_grid, index
+    )
 
 
 def _read_aliases(value: object) -> tuple[str, ...] | str:
@@ -196,38 +219,22 @@ def _read_aliases(value: object) -> tuple[str, ...] | str:
 
 
 def _check_shapes(shapes: list[_Shape]) -> list[Problem]:
-    """Empty, out-of-range and invalid geometries, then overlaps between the sound grids."""
+    """Empty and invalid geometries, then overlaps between the sound grids (coordinates and
+    rings were checked before, by ``rings``)."""
     if not shapes:
         return []
     geoms = np.array([s.geom for s in shapes], dtype=object)
-    bounds = shapely.bounds(geoms)
-    in_range = (
-        (bounds[:, 0] >= -180)
-        & (bounds[:, 2] <= 180)
-        & (bounds[:, 1] >= -90)
-        & (bounds[:, 3] <= 90)
-    )
     empty = shapely.is_empty(geoms)
     valid = shapely.is_valid(geoms)
     problems: list[Problem] = []
     for k, s in enumerate(shapes):
         if empty[k]:
             problems.append(Problem(s.index, s.code, "empty geometry"))
-            continue
-        if not in_range[k]:
-            problems.append(Problem(s.index, s.code, f"coordinate out of range at {_bad(s.geom)}"))
-        if not valid[k]:
+        elif not valid[k]:
             problems.append(Problem(s.index, s.code, _reason(s.geom)))
-    sound = ~empty & in_range & valid
+    sound = ~empty & valid
     problems.extend(_overlaps([s for k, s in enumerate(shapes) if s.grid and sound[k]]))
     return problems
-
-
-def _bad(geom: BaseGeometry) -> str:
-    xy = shapely.get_coordinates(geom)
-    ok = (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
-    x, y = xy[int(np.argmin(ok))]
-    return f"({_num(x)}, {_num(y)})"
 
 
 def _reason(geom: BaseGeometry) -> str:

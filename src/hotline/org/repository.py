@@ -2,29 +2,74 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Select, column, delete, func, insert, or_, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.org.models import CatalogueRule, Category, GridMember, Staff, Unit
+from hotline.org.tree import Node
 
 
 async def unit(session: AsyncSession, code: str) -> Unit | None:
     return await session.get(Unit, code)
 
 
-async def existing_codes(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
-    """code → kind for those of ``codes`` that exist."""
-    wanted = list(set(codes))
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), 5000):
-        rows = await session.execute(
-            select(Unit.code, Unit.kind).where(Unit.code.in_(wanted[start : start + 5000]))
-        )
-        found.update({code: kind for code, kind in rows})
-    return found
+async def unit_tree(session: AsyncSession) -> dict[str, Node]:
+    """Every stored unit's kind, parent and default grid, by code."""
+    rows = await session.execute(
+        select(Unit.code, Unit.kind, Unit.parent_code, Unit.default_grid_code)
+    )
+    return {code: Node(kind, parent, default) for code, kind, parent, default in rows}
+
+
+async def staff_of_units(session: AsyncSession, codes: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(unit, role, id) of every staff member, active or not, of the units ``codes``."""
+    rows = await session.execute(
+        select(Staff.unit_code, Staff.role, Staff.id)
+        .where(Staff.unit_code.in_(codes))
+        .order_by(Staff.id)
+    )
+    return [(str(unit), str(role), int(i)) for unit, role, i in rows]
+
+
+async def members_attached(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
+    """How many dedicated members are attached to each of the grids ``codes`` that has any."""
+    rows = await session.execute(
+        select(GridMember.grid_code, func.count())
+        .where(GridMember.grid_code.in_(codes))
+        .group_by(GridMember.grid_code)
+    )
+    return {str(code): int(n) for code, n in rows}
+
+
+# The ticket sits above the organisation in the house: which units open tickets name is read
+# from its table by name, as auth reads a unit's kind. "closed" is its one final state.
+_ticket = table(
+    "ticket",
+    column("status"),
+    column("unit_code"),
+    column("grid_code"),
+    column("area_code"),
+    column("escalation_unit_code"),
+)
+
+
+async def open_tickets_naming(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
+    """How many open tickets name each of the units ``codes`` (as their handling unit, grid,
+    area or escalation unit), for those that any names."""
+    c = _ticket.c
+    named = (c.unit_code, c.grid_code, c.area_code, c.escalation_unit_code)
+    rows = await session.execute(
+        select(*named).where(c.status != "closed", or_(*(n.in_(codes) for n in named)))
+    )
+    wanted = set(codes)
+    counts: dict[str, int] = {}
+    for row in rows:
+        for code in wanted.intersection(row):
+            counts[code] = counts.get(code, 0) + 1
+    return counts
 
 
 async def grid_boundaries(session: AsyncSession) -> list[tuple[str, dict[str, object]]]:

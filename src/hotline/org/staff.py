@@ -12,24 +12,7 @@ from hotline.errors import Conflict, NotFound, Unprocessable, found
 from hotline.org import repository
 from hotline.org.models import GridMember, Staff
 from hotline.org.schemas import StaffCreate, StaffRole, StaffUpdate
-
-# A worker belongs to a grid, a member to a department, an officer to any unit above the grid
-# that people work in (DESIGN.md §2); a grid has workers, not officers.
-HOME_KINDS: dict[StaffRole, tuple[str, ...]] = {
-    StaffRole.worker: ("grid",),
-    StaffRole.member: ("department",),
-    StaffRole.officer: ("village", "township", "county", "department"),
-}
-
-
-def home_problem(role: str, kind: str | None) -> str | None:
-    """Why a person of ``role`` cannot belong to a unit of ``kind`` (None: they can)."""
-    homes = next((h for r, h in HOME_KINDS.items() if r.value == role), None)
-    if homes is None or kind in homes:
-        return None
-    where = "unknown unit" if kind is None else f"{kind}"
-    extra = "; a grid has workers" if role == StaffRole.officer and kind == "grid" else ""
-    return f"A {role} belongs to a {' or '.join(homes)}, not a {where}{extra}"
+from hotline.org.tree import home_problem
 
 
 async def _check_home(session: AsyncSession, role: StaffRole, unit_code: str) -> None:

@@ -15,18 +15,43 @@ from typing import Any
 
 import shapely
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.auth import repository as auth_repository
 from hotline.db import config_state
 from hotline.errors import Conflict, NotFound, Unprocessable, found
-from hotline.org import repository
-from hotline.org.geojson import OVERLAP_AREA, Problem, UnitFeature, parse_county
+from hotline.org import repository, rings, tree
+from hotline.org.geojson import (
+    MAX_FILE_POSITIONS,
+    OVERLAP_AREA,
+    Problem,
+    UnitFeature,
+    parse_county,
+)
 from hotline.org.models import Unit
 from hotline.org.schemas import UnitCreate, UnitKind, UnitUpdate
 
-DEPTH = {"county": 0, "township": 1, "village": 2, "grid": 3}
 BATCH = 2000
 Progress = Callable[[str, int, int], None]
+
+
+IMPORT_RULES = f"""Upsert the units of a GeoJSON FeatureCollection. Feature properties: \
+`code`, `name`, `kind` (county, township, village or grid; default grid), `parent_code`, \
+`aliases`, `default_grid`. The file is validated whole before anything is written: a file with \
+any problem is refused whole (422 `invalid_county_file`, its `problems` naming each feature by \
+`index` and `code`) and nothing of it is stored.
+
+Checked: coordinates are finite numbers (`Infinity`, `NaN` and numbers beyond a double such as \
+`1e400` are refused) within lon -180..180 and lat -90..90; rings are closed and hold at least 4 \
+positions; polygons are valid and no two grids overlap; every unit sits under a unit of a higher \
+rank (county > township > village > grid; departments and the confirmation group under the \
+county), with no parent cycle in the file or through stored units. A stored unit may change kind \
+only when nothing holds on to it: no open ticket names it, none of its staff or API keys would \
+be misplaced, no child unit is left under a kind that cannot hold it, and a grid that stops \
+being one has no attached members, is no place's default grid and has its area covered by the \
+file's grids. At most {rings.MAX_POSITIONS:,} positions per geometry and \
+{MAX_FILE_POSITIONS:,} per file."""
 
 
 class ImportRejected(Unprocessable):
@@ -69,22 +94,23 @@ async def import_county(
             progress("validate", n, total)
 
     features, problems = await asyncio.to_thread(parse_county, doc, progress=parsed)
-    in_file = {f.code: f for f in features}
-    referenced = {f.parent_code for f in features if f.parent_code} | {
-        f.default_grid for f in features if f.default_grid
+    stored = await repository.unit_tree(session)
+    kinds = {
+        **{code: node.kind for code, node in stored.items()},
+        **{f.code: f.kind for f in features},
     }
-    stored = await repository.existing_codes(session, set(in_file) | referenced)
-    kinds = {**stored, **{f.code: f.kind for f in features}}
-    for index, f in enumerate(features):
+    for f in features:
         if f.parent_code and f.parent_code not in kinds:
-            problems.append(Problem(index, f.code, f"unknown parent {f.parent_code}"))
-        elif f.parent_code and kinds[f.parent_code] == "grid":
-            problems.append(Problem(index, f.code, f"parent {f.parent_code} is a grid"))
+            problems.append(Problem(f.index, f.code, f"unknown parent {f.parent_code}"))
         if f.default_grid and kinds.get(f.default_grid) != "grid":
-            problems.append(Problem(index, f.code, f"default grid {f.default_grid} is no grid"))
-    others = [(c, b) for c, b in await repository.grid_boundaries(session) if c not in in_file]
-    new_grids = [(i, f.code, f.shape) for i, f in enumerate(features) if f.kind == "grid"]
+            problems.append(Problem(f.index, f.code, f"default grid {f.default_grid} is no grid"))
+    problems += tree.tree_problems(features, stored)
+    boundaries = dict(await repository.grid_boundaries(session))
+    in_file = {f.code for f in features}
+    others = [(c, b) for c, b in boundaries.items() if c not in in_file]
+    new_grids = [(f.index, f.code, f.shape) for f in features if f.kind == "grid"]
     problems += await asyncio.to_thread(overlap_problems, new_grids, others)
+    problems += await _kind_changes(session, features, stored, boundaries)
     if problems:
         problems.sort(key=lambda p: p.index)
         raise ImportRejected(
@@ -94,6 +120,68 @@ async def import_county(
     created = await _upsert(session, features, stored, now, progress)
     await config_state.bump(session, "org")
     return ImportCounts(len(features), created, len(features) - created)
+
+
+async def _kind_changes(
+    session: AsyncSession,
+    features: list[UnitFeature],
+    stored: dict[str, tree.Node],
+    boundaries: dict[str, dict[str, Any]],
+) -> list[Problem]:
+    """The stored units that the file gives another kind, and what still holds on to each."""
+    changed = [f for f in features if f.code in stored and stored[f.code].kind != f.kind]
+    if not changed:
+        return []
+    codes = [f.code for f in changed]
+    tickets = await repository.open_tickets_naming(session, codes)
+    people: dict[str, list[tuple[str, str]]] = {}
+    for unit, role, staff_id in await repository.staff_of_units(session, codes):
+        people.setdefault(unit, []).append((role, f"staff {staff_id} ({role})"))
+    for key in await auth_repository.keys(session):
+        if key.unit_code in codes and key.revoked_at is None:
+            people.setdefault(key.unit_code, []).append(
+                (key.role, f"API key {key.prefix} ({key.role})")
+            )
+    # What stops being a grid: its members, the places it is the default grid of (those the
+    # file names are checked as the file's), and its area, which the file's grids must cover.
+    leaving = [f.code for f in changed if stored[f.code].kind == "grid"]
+    members = await repository.members_attached(session, leaving) if leaving else {}
+    in_file = {f.code for f in features}
+    default_of: dict[str, list[str]] = {}
+    for code, node in stored.items():
+        if node.default_grid_code in leaving and code not in in_file:
+            default_of.setdefault(node.default_grid_code, []).append(code)
+    grids = [f.shape for f in features if f.kind == "grid" and f.shape is not None]
+    areas = [(c, boundaries[c]) for c in leaving if c in boundaries]
+    uncovered = await asyncio.to_thread(uncovered_areas, areas, grids)
+    problems: list[Problem] = []
+    for f in changed:
+        usage = tree.Usage(
+            open_tickets=tickets.get(f.code, 0),
+            people=tuple(people.get(f.code, ())),
+            members=members.get(f.code, 0),
+            default_of=tuple(default_of.get(f.code, ())),
+            uncovered=uncovered.get(f.code, 0.0),
+        )
+        problems += tree.kind_change_problems(f, stored[f.code].kind, usage)
+    return problems
+
+
+def uncovered_areas(
+    areas: list[tuple[str, dict[str, Any]]], grids: list[BaseGeometry]
+) -> dict[str, float]:
+    """For each (code, boundary), the area (deg²) that none of ``grids`` covers, if any."""
+    if not areas:
+        return {}
+    index = shapely.STRtree(grids)
+    out: dict[str, float] = {}
+    for code, boundary in areas:
+        area = shape(boundary)
+        hits = index.query(area, predicate="intersects")
+        rest = area.difference(shapely.union_all([grids[i] for i in hits])) if len(hits) else area
+        if rest.area > OVERLAP_AREA:
+            out[code] = float(rest.area)
+    return out
 
 
 def _row(f: UnitFeature, now: datetime) -> dict[str, Any]:
@@ -116,12 +204,12 @@ def _row(f: UnitFeature, now: datetime) -> dict[str, Any]:
 async def _upsert(
     session: AsyncSession,
     features: list[UnitFeature],
-    stored: dict[str, str],
+    stored: dict[str, tree.Node],
     now: datetime,
     progress: Progress | None,
 ) -> int:
-    # Parents before children, so foreign keys hold statement by statement.
-    ordered = sorted(features, key=lambda f: DEPTH[f.kind])
+    # Parents before children (tree.RANK holds), so foreign keys hold statement by statement.
+    ordered = sorted(features, key=lambda f: tree.RANK[f.kind])
     done = created = 0
     for start in range(0, len(ordered), BATCH):
         batch = ordered[start : start + BATCH]
@@ -148,14 +236,27 @@ async def _check_links(
         found = await repository.unit(session, parent)
         if found is None:
             raise Unprocessable(f"Unknown parent {parent}", field="parent_code")
-        if found.kind == "grid" or parent == code:
-            raise Unprocessable(f"{parent} cannot be the parent of {code}", field="parent_code")
+        wrong = "it is the unit itself" if parent == code else tree.parent_problem(kind, found.kind)
+        if wrong is None and await _closes_loop(session, code, parent):
+            wrong = f"its parent chain would come back to {code}"
+        if wrong is not None:
+            raise Unprocessable(
+                f"{parent} cannot be the parent of {code}: {wrong}", field="parent_code"
+            )
     if default_grid is not None:
         grid = await repository.unit(session, default_grid)
         if grid is None or grid.kind != "grid":
             raise Unprocessable(f"{default_grid} is not a grid", field="default_grid_code")
     if kind == "grid" and default_grid is not None:
         raise Unprocessable("A grid has no default grid", field="default_grid_code")
+
+
+async def _closes_loop(session: AsyncSession, code: str, parent: str) -> bool:
+    """Whether ``parent`` as the parent of ``code`` would make the chain above it a loop."""
+    stored = await repository.unit_tree(session)
+    parents = {c: node.parent_code for c, node in stored.items()}
+    parents[code] = parent
+    return any(code in loop for loop in tree.cycles([code], parents))
 
 
 async def _check_boundary(
