@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
 from hotline.auth.dependencies import Admin, AnyRole, CentreReader
 from hotline.auth.roles import Role
+from hotline.config import Settings
 from hotline.db.session import ReadSession, Session
-from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable, responses
+from hotline.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    Unprocessable,
+    responses,
+)
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
-from hotline.org import catalogue, repository, staff, units
+from hotline.org import catalogue, repository, simplify, staff, units
 from hotline.org.models import Staff, Unit
 from hotline.org.schemas import (
     GridCollection,
@@ -39,6 +49,8 @@ READ = responses(Unauthenticated, Forbidden)
 WRITE = responses(Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable)
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=512)]
+# The default; kit/bodylimit.py refuses a larger import body with 413 before it reaches here.
+MAX_IMPORT_BYTES: int = Settings.model_fields["max_import_bytes"].default
 
 
 def unit_read(u: Unit) -> UnitRead:
@@ -118,11 +130,18 @@ async def update_unit(
     return unit_read(await units.update_unit(session, code, data, now=now))
 
 
+IMPORT_DESCRIPTION = f"""{units.IMPORT_RULES}
+
+A body over {MAX_IMPORT_BYTES // 2**20} MiB (`HOTLINE_MAX_IMPORT_BYTES`) is refused with 413 \
+before it is read; `hotline grids import FILE` applies the same rules without that limit."""
+
+
 @router.post(
     "/grids/import",
     response_model=ImportResult,
     summary="Import a county file (admin)",
-    responses=responses(Unauthenticated, Forbidden, units.ImportRejected),
+    description=IMPORT_DESCRIPTION,
+    responses=responses(Unauthenticated, Forbidden, PayloadTooLarge, units.ImportRejected),
 )
 async def import_grids(
     session: Session,
@@ -130,10 +149,6 @@ async def import_grids(
     doc: Annotated[dict[str, Any], Body(description="A GeoJSON FeatureCollection")],
     now: Now,
 ) -> ImportResult:
-    """Upsert the units of a GeoJSON FeatureCollection. Feature properties: `code`, `name`,
-    `kind` (county, township, village or grid; default grid), `parent_code`, `aliases`,
-    `default_grid`. Every polygon is validated and checked for overlaps; a file with any problem
-    is refused whole (422 with `problems`) and nothing of it is stored."""
     counts = await units.import_county(session, doc, now=now)
     return ImportResult(features=counts.features, created=counts.created, updated=counts.updated)
 
@@ -156,6 +171,7 @@ def grid_feature(
     workers: list[Staff] | None = None,
     members: list[Staff] | None = None,
     *,
+    geometry: dict[str, Any] | None,
     with_phone: bool = False,
 ) -> GridFeature:
     props: dict[str, Any] = {
@@ -169,7 +185,7 @@ def grid_feature(
         props["workers"] = [_person(s, with_phone=with_phone) for s in workers]
     if members is not None:
         props["members"] = [_person(s, with_phone=with_phone) for s in members]
-    return GridFeature(id=u.code, properties=props, geometry=u.boundary)
+    return GridFeature(id=u.code, properties=props, geometry=geometry)
 
 
 @router.get("/grids", response_model=GridCollection, summary="Grids as GeoJSON", responses=READ)
@@ -180,7 +196,9 @@ async def list_grids(
     limit: Limit = 200,
     cursor: Cursor = None,
 ) -> GridCollection:
-    """A FeatureCollection of grid boundaries (no personal data: the dashboard draws it)."""
+    """A FeatureCollection of grid boundaries (no personal data: the dashboard draws it).
+    Boundaries are simplified for drawing (within 3 m; at most 500 positions each); routing
+    uses them as stored, and `GET /v1/grids/{code}?full=true` reads one as stored."""
     after = _after(cursor, "grids")
     rows = await repository.units_page(
         session,
@@ -190,7 +208,9 @@ async def list_grids(
         limit=limit,
     )
     kept, next_cursor = cursors.page(rows, limit, kind="grids", key=_code)
-    return GridCollection(features=[grid_feature(u) for u in kept], next_cursor=next_cursor)
+    drawn = await asyncio.to_thread(simplify.for_map_all, [u.boundary for u in kept])
+    features = [grid_feature(u, geometry=g) for u, g in zip(kept, drawn, strict=True)]
+    return GridCollection(features=features, next_cursor=next_cursor)
 
 
 @router.get(
@@ -199,14 +219,24 @@ async def list_grids(
     summary="One grid with its people",
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
-async def read_grid(code: str, session: ReadSession, principal: AnyRole) -> GridFeature:
+async def read_grid(
+    code: str,
+    session: ReadSession,
+    principal: AnyRole,
+    full: Annotated[
+        bool, Query(description="The boundary as stored, not as simplified for the map")
+    ] = False,
+) -> GridFeature:
     """The grid's feature; its workers and attached members for everyone but the viewer, with
-    phones for the hotline centre."""
+    phones for the hotline centre. The boundary is the map's (as in `GET /v1/grids`) unless
+    `full`."""
     unit = await units.grid(session, code)
+    geometry = unit.boundary if full else simplify.for_map(unit.boundary)
     if principal.role is Role.viewer:
-        return grid_feature(unit)
+        return grid_feature(unit, geometry=geometry)
     workers, members = await repository.staff_of_grid(session, code)
-    return grid_feature(unit, workers, members, with_phone=principal.role is not Role.worker)
+    with_phone = principal.role is not Role.worker
+    return grid_feature(unit, workers, members, geometry=geometry, with_phone=with_phone)
 
 
 @router.patch(
@@ -216,12 +246,12 @@ async def update_grid(
     code: str, data: GridUpdate, session: Session, principal: Admin, now: Now
 ) -> GridFeature:
     """A new boundary must be valid and overlap no other grid; routing in every API process
-    uses it for the next ticket."""
+    uses it for the next ticket. The answer holds the boundary as stored."""
     await units.grid(session, code)
     unit = await units.update_unit(
         session, code, UnitUpdate(**data.model_dump(exclude_unset=True)), now=now
     )
-    return grid_feature(unit)
+    return grid_feature(unit, geometry=unit.boundary)
 
 
 @router.post(
