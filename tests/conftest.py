@@ -37,6 +37,10 @@ from hotline.db import migrate
 from hotline.db.models import metadata
 from hotline.db.session import unit_of_work
 
+# Test webhook receivers are local (127.0.0.1 servers, MockTransport hosts that resolve nowhere):
+# every Settings of the test process allows them, and so does get_settings(), which the outbox
+# reads when it is drained directly. tests/webhook/test_targets.py turns it off.
+os.environ["HOTLINE_WEBHOOKS__ALLOW_PRIVATE_TARGETS"] = "true"
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Tables the migrations seed: restored to their seeded rows after every test.

@@ -56,6 +56,8 @@ def serve(
     environ["HOTLINE_DATA_DIR"] = str(settings.data_dir)
     if settings.database.url:
         environ["HOTLINE_DATABASE__URL"] = settings.database.url
+    if settings.webhooks.allow_private_targets:  # the tests' receivers listen on 127.0.0.1
+        environ["HOTLINE_WEBHOOKS__ALLOW_PRIVATE_TARGETS"] = "true"
     environ.update(env or {})
     process = subprocess.Popen(
         [

@@ -76,6 +76,10 @@ class WebhookSettings(BaseModel):
     # Seconds a claimed delivery is reserved for its deliverer. A deliverer that dies (or loses
     # the database) before marking its posts leaves them pending: they go out again after it.
     lease: float = Field(default=60.0, gt=0)
+    # Let subscriptions and deliveries reach loopback, link-local, private and other
+    # non-public addresses (webhook.targets): for tests and receivers on a closed network.
+    # Off, a URL must resolve to public addresses only, at subscription and at every post.
+    allow_private_targets: bool = False
 
     @model_validator(mode="after")
     def _lease_outlasts_a_post(self) -> Self:

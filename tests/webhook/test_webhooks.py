@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 from datetime import timedelta
 from typing import Any
 
@@ -41,18 +42,29 @@ def verify(secret: str, headers: httpx.Headers, body: bytes) -> bool:
 
 
 class Receiver:
-    """Answers with the given statuses in turn (then 200); records every request."""
+    """Answers with the given statuses in turn (then 200), and ``body`` and ``headers`` each
+    time; records every request."""
 
-    def __init__(self, *statuses: int, hang: bool = False) -> None:
+    def __init__(
+        self,
+        *statuses: int,
+        hang: bool = False,
+        body: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.statuses = list(statuses)
         self.hang = hang
+        self.body = body
+        self.headers = headers or {}
         self.requests: list[httpx.Request] = []
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.hang:
             await asyncio.sleep(30)
-        return httpx.Response(self.statuses.pop(0) if self.statuses else 200)
+        return httpx.Response(
+            self.statuses.pop(0) if self.statuses else 200, text=self.body, headers=self.headers
+        )
 
 
 async def subscribe(
@@ -65,11 +77,13 @@ async def subscribe(
     return dict(r.json())
 
 
-def use(app: Any, routes: dict[str, Receiver]) -> None:
+def use(app: Any, routes: dict[str, Receiver], *, follow_redirects: bool = False) -> None:
     async def handler(request: httpx.Request) -> httpx.Response:
         return await routes[request.url.host](request)
 
-    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    app.state.http = httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), follow_redirects=follow_redirects
+    )
 
 
 async def deliveries(app: Any) -> list[Delivery]:
@@ -244,6 +258,85 @@ class TestAdmin:
         assert r.status_code == 204
         async with app.state.sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+# What an inside service might answer: none of it may come back through the API.
+SECRET = "AKIA-metadata-token-5f1c9e"
+
+
+class TestFailures:
+    """A failed post is kept as its status and a short reason, never the target's answer
+    (issue 18, item 4)."""
+
+    async def test_an_error_answer_keeps_its_status_not_its_body(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        use(app, {"leaky.example": Receiver(*([500] * 100), body=f"token={SECRET}")})
+        hook = await subscribe(client, demo, "https://leaky.example/h", ["ticket.created"])
+        admin = demo.headers("admin")
+        r = await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=admin)
+        assert (r.json()["last_status_code"], r.json()["last_error"]) == (500, "HTTP 500")
+        await client.post("/v1/tickets", json=ROAD, headers=demo.headers("agent"))
+        now = utcnow()
+        for hours in (0, 25):
+            await delivery.drain(
+                app.state.sessionmaker, app.state.http, now=now + timedelta(hours=hours)
+            )
+        shown = (await client.get(f"/v1/webhooks/{hook['id']}", headers=admin)).json()
+        assert shown["active"] is False
+        assert shown["disabled_reason"].endswith("last: HTTP 500")
+        listed = await client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin)
+        assert {(d["last_status_code"], d["last_error"]) for d in listed.json()} == {
+            (500, "HTTP 500")
+        }
+        for answer in (r, listed):
+            assert "token" not in answer.text
+        assert all(SECRET not in (d.last_error or "") for d in await deliveries(app))
+
+    async def test_an_answer_that_is_not_http_is_not_quoted(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(65536)
+            writer.write(f"{SECRET} is not a status line\r\n\r\n".encode())
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            hook = await subscribe(client, demo, f"http://127.0.0.1:{port}/", ["ticket.created"])
+            r = await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=demo.headers("admin"))
+        finally:
+            server.close()
+            await server.wait_closed()
+        assert (r.json()["last_status_code"], r.json()["last_error"]) == (
+            None,
+            "not an HTTP answer",
+        )
+        assert SECRET not in r.text
+
+    async def test_a_refused_connection_says_so(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        hook = await subscribe(client, demo, f"http://127.0.0.1:{port}/", ["ticket.created"])
+        r = await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=demo.headers("admin"))
+        assert r.json()["last_error"] == "connection refused"
+
+    async def test_a_redirect_is_not_followed_even_by_a_client_that_would(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        metadata = Receiver(body=SECRET)
+        moved = Receiver(302, headers={"location": "http://169.254.169.254/latest/meta-data"})
+        use(app, {"moved.example": moved, "169.254.169.254": metadata}, follow_redirects=True)
+        hook = await subscribe(client, demo, "https://moved.example/h", ["ticket.created"])
+        r = await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=demo.headers("admin"))
+        assert (r.json()["last_status_code"], r.json()["last_error"]) == (302, "HTTP 302")
+        assert len(moved.requests) == 1
+        assert metadata.requests == []
 
 
 class TestConcurrency:

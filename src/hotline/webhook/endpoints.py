@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from hotline.auth.dependencies import Admin
 from hotline.db.session import ReadSession, Session
@@ -13,9 +13,34 @@ from hotline.kit.clock import Now
 from hotline.webhook import repository, service
 from hotline.webhook.models import Webhook
 from hotline.webhook.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
+from hotline.webhook.targets import RefusedTarget
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 PROBLEMS = responses(Unauthenticated, Forbidden, NotFound, Unprocessable)
+# Subscribing or changing a URL: also refused when it reaches inside (webhook.targets).
+TARGET_PROBLEMS = responses(Unauthenticated, Forbidden, NotFound, Unprocessable, RefusedTarget)
+
+
+def _allow_private(request: Request) -> bool:
+    return bool(request.app.state.settings.webhooks.allow_private_targets)
+
+
+async def _checked_create(data: WebhookCreate, request: Request) -> WebhookCreate:
+    await service.check_target(str(data.url), allow_private_targets=_allow_private(request))
+    return data
+
+
+async def _checked_update(data: WebhookUpdate, request: Request) -> WebhookUpdate:
+    if data.url is not None:
+        await service.check_target(str(data.url), allow_private_targets=_allow_private(request))
+    return data
+
+
+# The payload with its URL checked, its host resolved, before the Session that follows it in
+# a signature is opened: a slow resolver must not hold a transaction (on SQLite, this
+# process's turn to write). After Admin, so that no stranger makes us resolve anything.
+CheckedCreate = Annotated[WebhookCreate, Depends(_checked_create)]
+CheckedUpdate = Annotated[WebhookUpdate, Depends(_checked_update)]
 
 
 def _read(w: Webhook, secret: str | None = None) -> WebhookRead:
@@ -28,11 +53,15 @@ def _read(w: Webhook, secret: str | None = None) -> WebhookRead:
     response_model=WebhookRead,
     status_code=status.HTTP_201_CREATED,
     summary="Subscribe (the secret is shown once)",
-    responses=PROBLEMS,
+    responses=TARGET_PROBLEMS,
 )
-async def create(data: WebhookCreate, session: Session, principal: Admin, now: Now) -> WebhookRead:
+async def create(principal: Admin, data: CheckedCreate, session: Session, now: Now) -> WebhookRead:
     """Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
-    `webhook-signature`: HMAC-SHA256 with the secret), retried with backoff for a day."""
+    `webhook-signature`: HMAC-SHA256 with the secret), retried with backoff for a day.
+
+    The URL's host must resolve, to public addresses only (`webhook_target_refused`
+    otherwise, its `reason` saying which kind: `loopback`, `link-local`, `private`,
+    `unresolvable` …), unless the server allows private targets."""
     return _read(*await service.create(session, data, now=now))
 
 
@@ -49,11 +78,15 @@ async def read(webhook_id: int, session: ReadSession, principal: Admin) -> Webho
 
 
 @router.patch(
-    "/{webhook_id}", response_model=WebhookRead, summary="Change a subscription", responses=PROBLEMS
+    "/{webhook_id}",
+    response_model=WebhookRead,
+    summary="Change a subscription",
+    responses=TARGET_PROBLEMS,
 )
 async def update(
-    webhook_id: int, data: WebhookUpdate, session: Session, principal: Admin, now: Now
+    webhook_id: int, principal: Admin, data: CheckedUpdate, session: Session, now: Now
 ) -> WebhookRead:
+    """A new URL is checked as at subscription."""
     return _read(await service.update(session, webhook_id, data, now=now))
 
 
@@ -75,12 +108,15 @@ async def delete(webhook_id: int, session: Session, principal: Admin) -> Respons
     responses=PROBLEMS,
 )
 async def ping(webhook_id: int, request: Request, principal: Admin, now: Now) -> DeliveryRead:
+    """A failure shows as `last_status_code` and a short `last_error` ("HTTP 500",
+    "connection refused", "target resolves to a private address"), never the answer's body."""
     sent = await service.ping(
         request.app.state.sessionmaker,
         request.app.state.http,
         webhook_id,
         now=now,
         answer_within=request.app.state.settings.webhooks.timeout,
+        allow_private_targets=_allow_private(request),
     )
     return DeliveryRead.model_validate(sent)
 

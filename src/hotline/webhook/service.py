@@ -1,5 +1,6 @@
 """Subscriptions: create, change, drop, and retry a delivery. Every change of a subscription
-bumps the ``webhooks`` generation, so every process's outbox sees it at once (db.config_state)."""
+bumps the ``webhooks`` generation, so every process's outbox sees it at once (db.config_state).
+A URL must reach a public address unless ``allow_private_targets`` (webhook.targets)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.errors import Conflict, NotFound, found
-from hotline.webhook import delivery, outbox, repository, signing
+from hotline.webhook import delivery, outbox, repository, signing, targets
 from hotline.webhook.models import Delivery, Webhook
 from hotline.webhook.schemas import WebhookCreate, WebhookUpdate
 
@@ -21,10 +22,18 @@ async def get(session: AsyncSession, webhook_id: int) -> Webhook:
     return found(await repository.webhook(session, webhook_id), f"No webhook {webhook_id}")
 
 
+async def check_target(url: str, *, allow_private_targets: bool) -> None:
+    """Raises RefusedTarget for a URL whose host does not resolve or reaches an inside
+    address (webhook.targets). Before a subscription is made or its URL changed, outside any
+    transaction: the resolver may take seconds."""
+    if not allow_private_targets:
+        await targets.resolve(httpx.URL(url))
+
+
 async def create(
     session: AsyncSession, data: WebhookCreate, *, now: datetime
 ) -> tuple[Webhook, str]:
-    """The subscription and its secret (shown once)."""
+    """The subscription and its secret (shown once); its URL passed ``check_target``."""
     secret = signing.new_secret()
     webhook = Webhook(
         url=str(data.url),
@@ -39,8 +48,13 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, webhook_id: int, data: WebhookUpdate, *, now: datetime
+    session: AsyncSession,
+    webhook_id: int,
+    data: WebhookUpdate,
+    *,
+    now: datetime,
 ) -> Webhook:
+    """Raises NotFound; a new URL passed ``check_target``."""
     webhook = await get(session, webhook_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     if changes.get("active"):
@@ -76,9 +90,11 @@ async def ping(
     *,
     now: datetime,
     answer_within: float,
+    allow_private_targets: bool,
 ) -> Delivery:
-    """Queue a ``webhook.ping`` and deliver it at once; the delivery as it went. Its own units
-    of work: the post happens between them, outside any transaction."""
+    """Queue a ``webhook.ping`` and deliver it at once; the delivery as it went (a target
+    refused now is a failed delivery). Its own units of work: the post happens between them,
+    outside any transaction."""
     async with unit_of_work(maker) as session:
         webhook = await get(session, webhook_id)
         if not webhook.active:
@@ -92,7 +108,14 @@ async def ping(
         )
         await session.flush()
         delivery_id = queued.id
-    await delivery.deliver_due(maker, http, now=now, only=delivery_id, answer_within=answer_within)
+    await delivery.deliver_due(
+        maker,
+        http,
+        now=now,
+        only=delivery_id,
+        answer_within=answer_within,
+        allow_private_targets=allow_private_targets,
+    )
     async with unit_of_work(maker, read_only=True) as session:
         found = await repository.delivery(session, delivery_id)
         assert found is not None  # delivered rows are kept
