@@ -132,8 +132,8 @@ async def update_unit(
 
 IMPORT_DESCRIPTION = f"""{units.IMPORT_RULES}
 
-A body over {MAX_IMPORT_BYTES // 2**20} MiB (`HOTLINE_MAX_IMPORT_BYTES`) is refused with 413 \
-before it is read; `hotline grids import FILE` applies the same rules without that limit."""
+A body over `HOTLINE_MAX_IMPORT_BYTES` ({MAX_IMPORT_BYTES // 2**20} MiB by default) is refused \
+with 413 before it is read; `hotline grids import FILE` applies the same rules without it."""
 
 
 @router.post(

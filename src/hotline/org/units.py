@@ -1,8 +1,10 @@
 """Units and grids: create, edit, and import a whole county file atomically.
 
-An import is validated whole before anything is written: every polygon valid, no grid overlapping
-another (in the file or already stored), every parent and default grid known. A file with any
-problem is refused with the list of problems, by feature and code, and nothing of it is stored.
+An import is validated whole before anything is written: coordinates and rings sound (rings),
+every polygon valid, no grid overlapping another (in the file or already stored), every parent
+and default grid known, the tree kept (tree: ranks, cycles, and what holds on to a unit whose
+kind would change). A file with any problem is refused with the list of problems, by feature
+index and code, and nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -72,14 +74,14 @@ def overlap_problems(
     if not new or not stored:
         return []
     stored_shapes = [shape(b) for _, b in stored]
-    tree = shapely.STRtree(stored_shapes)
+    index = shapely.STRtree(stored_shapes)
     problems: list[Problem] = []
-    new_idx, stored_idx = tree.query([g for _, _, g in new], predicate="intersects")
+    new_idx, stored_idx = index.query([g for _, _, g in new], predicate="intersects")
     for i, j in zip(new_idx.tolist(), stored_idx.tolist(), strict=True):
-        index, code, geom = new[i]
+        at, code, geom = new[i]
         area = shapely.intersection(geom, stored_shapes[j]).area
         if area > OVERLAP_AREA:
-            problems.append(Problem(index, code, f"overlaps stored grid {stored[j][0]}"))
+            problems.append(Problem(at, code, f"overlaps stored grid {stored[j][0]}"))
     return problems
 
 
@@ -132,10 +134,10 @@ async def _kind_changes(
     changed = [f for f in features if f.code in stored and stored[f.code].kind != f.kind]
     if not changed:
         return []
-    codes = [f.code for f in changed]
-    tickets = await repository.open_tickets_naming(session, codes)
+    codes = {f.code for f in changed}
+    tickets = await repository.open_tickets_naming(session, sorted(codes))
     people: dict[str, list[tuple[str, str]]] = {}
-    for unit, role, staff_id in await repository.staff_of_units(session, codes):
+    for unit, role, staff_id in await repository.staff_of_units(session, sorted(codes)):
         people.setdefault(unit, []).append((role, f"staff {staff_id} ({role})"))
     for key in await auth_repository.keys(session):
         if key.unit_code in codes and key.revoked_at is None:
