@@ -455,5 +455,26 @@ class TestPersonalData:
         ticket = await client.get(f"/v1/tickets/{ids[0]}", headers=demo.headers("agent"))
         assert ticket.json()["caller"]["name"] == "张三"  # kept, just never shown here
         shown = (await client.get(f"{BASE}/requests/{ids[0]}.json")).json()[0]
-        assert shown["description"] == "请回电 [电话已隐藏]，[姓名已隐藏]反映"
-        assert "[姓名已隐藏]" in shown["status_notes"]
+        assert shown["description"] == "请回电 ＊＊＊，＊＊＊反映"
+        assert "＊＊＊" in shown["status_notes"]
+
+    async def test_personal_data_typed_into_the_address_or_text_never_appears(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        # What an outside review posted: a phone in the address, the caller's name in the text.
+        request_id = await created_id(
+            client,
+            demo,
+            address_string="东湖公园北门 联系电话13912345678",
+            description="居民欧阳娜娜反映路面塌陷，身份证210124199001011234",
+            first_name="娜娜",
+            last_name="欧阳",
+            phone="+1 202 555 0100",
+        )
+        for fmt in FORMATS:
+            r = await client.get(f"{BASE}/requests/{request_id}.{fmt}")
+            for secret in ("13912345678", "欧阳娜娜", "210124199001011234", "202 555 0100"):
+                assert secret not in r.text, (fmt, secret)
+            [found] = records(r, fmt)
+            assert found["address"] == "东湖公园北门 联系电话＊＊＊"
+            assert "路面塌陷" in found["description"]

@@ -1,8 +1,9 @@
 """Tickets as Open311 service requests: the mapping (the queries: open311.repository).
 
 What a public reader sees of a ticket: never the caller. Name, phone and email are not fields of
-a service request, and the free texts shown (the description, the reply) have the ticket's own
-callers' names and phones, and anything shaped like a mobile number, blanked out. Tickets whose
+a service request, and the free texts shown (the description, the address, the reply) go out
+through ``kit.scrub``: the ticket's own callers' names and phones, and anything shaped like a
+phone or an ID-card number, become ``＊＊＊``. Tickets whose
 caller asked for confidentiality (and reports 举报, confidential by default) are not shown at all.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.errors import NotFound
 from hotline.kit.clock import county_zone
+from hotline.kit.scrub import scrub
 from hotline.open311 import repository
 from hotline.open311.schemas import Open311ServiceRequest
 from hotline.ticket.models import Ticket
@@ -24,8 +26,6 @@ from hotline.ticket.models import Ticket
 # The suffix intake appends to the text for a request's media_url (TicketCreate has no field).
 MEDIA_MARK = "附件 media_url: "
 _MEDIA = re.compile(r"(?:\A|\n\n)" + MEDIA_MARK + r"(https?://\S+)\Z")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
-NAME_HIDDEN, PHONE_HIDDEN = "[姓名已隐藏]", "[电话已隐藏]"
 MAX_ID = 2**31 - 1  # ticket.id is a 32-bit integer; larger ids cannot exist
 
 CLOSE_REASONS = {
@@ -109,14 +109,8 @@ def _callers(ticket: Ticket) -> Iterator[tuple[str | None, str | None]]:
 
 
 def redact(text: str, ticket: Ticket) -> str:
-    """``text`` without the ticket's callers' names and phones or anything like a mobile."""
-    for name, phone in _callers(ticket):
-        if name and len(name) >= 2:
-            text = text.replace(name, NAME_HIDDEN)
-        if phone:
-            for form in {phone, phone.replace("-", "")}:
-                text = text.replace(form, PHONE_HIDDEN)
-    return _MOBILE.sub(PHONE_HIDDEN, text)
+    """``text`` without the ticket's callers' names and phones, or any phone or ID number."""
+    return scrub(text, [v for name, phone in _callers(ticket) for v in (name, phone) if v])
 
 
 def _local(at: datetime) -> str:
@@ -168,7 +162,7 @@ def present(ticket: Ticket, service_name: str, unit: str | None) -> Open311Servi
         requested_datetime=ticket.created_at,
         updated_datetime=(ticket.closed_at or ticket.updated_at) if closed else ticket.updated_at,
         expected_datetime=ticket.reply_due_at or ticket.sign_due_at,
-        address=ticket.address,
+        address=redact(ticket.address, ticket) if ticket.address else None,
         address_id=(ticket.location or {}).get("address_id"),
         zipcode=None,
         lat=ticket.lat,
