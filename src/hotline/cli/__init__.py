@@ -290,7 +290,10 @@ async def _deliver(settings: Settings) -> int:
     try:
         async with httpx.AsyncClient() as client:
             return await delivery.drain(
-                create_sessionmaker(engine), client, answer_within=settings.webhooks.timeout
+                create_sessionmaker(engine),
+                client,
+                answer_within=settings.webhooks.timeout,
+                allow_private_targets=settings.webhooks.allow_private_targets,
             )
     finally:
         await engine.dispose()

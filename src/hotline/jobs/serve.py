@@ -64,6 +64,7 @@ def start(state: Any, settings: Settings) -> Jobs:
                 state.http,
                 answer_within=settings.webhooks.timeout,
                 lease=timedelta(seconds=settings.webhooks.lease),
+                allow_private_targets=settings.webhooks.allow_private_targets,
             )
 
         jobs.start(
