@@ -114,3 +114,29 @@ async def test_a_day_that_is_not_an_ascii_date_is_a_422(
         "/v1/metrics/summary", params={"from": day}, headers=demo.headers("viewer")
     )
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("ticket_id", [2**31, 2**63 - 1, 2**63, 0, -1])
+async def test_an_id_no_row_can_have_is_the_same_422_on_both_databases(
+    client: httpx.AsyncClient, demo: Demo, ticket_id: int
+) -> None:
+    for r in (
+        await client.get(f"/v1/tickets/{ticket_id}", headers=demo.headers("agent")),
+        await client.post(f"/v1/tickets/{ticket_id}/sign", headers=demo.headers("worker")),
+        await client.get(f"/v1/webhooks/{ticket_id}", headers=demo.headers("admin")),
+    ):
+        assert r.status_code == 422, r.text
+    r = await client.post("/v1/tickets", json=ROAD, headers=demo.headers("agent"))
+    r = await client.post(
+        f"/v1/tickets/{r.json()['id']}/merge",
+        json={"into": ticket_id},
+        headers=demo.headers("agent"),
+    )
+    assert r.status_code == 422, r.text
+
+
+async def test_the_largest_id_a_row_can_have_is_a_404(
+    client: httpx.AsyncClient, demo: Demo
+) -> None:
+    r = await client.get(f"/v1/tickets/{2**31 - 1}", headers=demo.headers("agent"))
+    assert r.status_code == 404, r.text

@@ -16,7 +16,7 @@ from hotline.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unpro
 from hotline.hotspot import service
 from hotline.hotspot.models import Cluster
 from hotline.kit.clock import Now
-from hotline.kit.types import FromRow
+from hotline.kit.types import FromRow, Id
 from hotline.ticket.schemas import Code, LocalTime
 
 router = APIRouter(prefix="/v1/clusters", tags=["hot spots"])
@@ -141,7 +141,7 @@ async def put_rule(
     summary="Give a hot spot a lead unit and a handling standard (处置规范)",
 )
 async def assign(
-    cluster_id: int, data: AssignIn, session: Session, principal: Handler, now: Now
+    cluster_id: Id, data: AssignIn, session: Session, principal: Handler, now: Now
 ) -> ClusterRead:
     found = await service.assign(
         session,
@@ -160,6 +160,6 @@ async def assign(
     responses=PROBLEMS,
     summary="Close a hot spot",
 )
-async def close(cluster_id: int, session: Session, principal: Handler, now: Now) -> ClusterRead:
+async def close(cluster_id: Id, session: Session, principal: Handler, now: Now) -> ClusterRead:
     found = await service.close(session, await service.get(session, cluster_id), now=now)
     return _read(found, await _members(session, found), principal)

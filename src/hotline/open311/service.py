@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.errors import NotFound
 from hotline.kit.clock import county_zone
 from hotline.kit.scrub import scrub
+from hotline.kit.types import MAX_ID
 from hotline.open311 import repository
 from hotline.open311.schemas import Open311ServiceRequest
 from hotline.ticket.models import Ticket
@@ -26,7 +27,6 @@ from hotline.ticket.models import Ticket
 # The suffix intake appends to the text for a request's media_url (TicketCreate has no field).
 MEDIA_MARK = "附件 media_url: "
 _MEDIA = re.compile(r"(?:\A|\n\n)" + MEDIA_MARK + r"(https?://\S+)\Z")
-MAX_ID = 2**31 - 1  # ticket.id is a 32-bit integer; larger ids cannot exist
 
 CLOSE_REASONS = {
     "resolved": "已解决 Resolved",

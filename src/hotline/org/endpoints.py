@@ -22,6 +22,7 @@ from hotline.errors import (
 )
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
+from hotline.kit.types import Id
 from hotline.org import catalogue, repository, simplify, staff, units
 from hotline.org.models import Staff, Unit
 from hotline.org.schemas import (
@@ -275,7 +276,7 @@ async def attach_member(
     summary="Detach a member (admin)",
     responses=WRITE,
 )
-async def detach_member(code: str, staff_id: int, session: Session, principal: Admin) -> Response:
+async def detach_member(code: str, staff_id: Id, session: Session, principal: Admin) -> Response:
     await staff.detach_member(session, code, staff_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -311,7 +312,7 @@ async def list_staff(
     summary="Read a staff member",
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
-async def read_staff(staff_id: int, session: ReadSession, principal: CentreReader) -> StaffRead:
+async def read_staff(staff_id: Id, session: ReadSession, principal: CentreReader) -> StaffRead:
     person = await repository.staff(session, staff_id)
     if person is None:
         raise NotFound(f"No staff {staff_id}")
@@ -338,7 +339,7 @@ async def create_staff(
     responses=WRITE,
 )
 async def update_staff(
-    staff_id: int, data: StaffUpdate, session: Session, principal: Admin, now: Now
+    staff_id: Id, data: StaffUpdate, session: Session, principal: Admin, now: Now
 ) -> StaffRead:
     person = await staff.update_staff(session, staff_id, data, now=now)
     return await _staff_read(session, person)
@@ -378,7 +379,7 @@ async def create_rule(data: RuleCreate, session: Session, principal: Admin, now:
     responses=WRITE,
 )
 async def update_rule(
-    rule_id: int, data: RuleUpdate, session: Session, principal: Admin, now: Now
+    rule_id: Id, data: RuleUpdate, session: Session, principal: Admin, now: Now
 ) -> RuleRead:
     return RuleRead.model_validate(await catalogue.update_rule(session, rule_id, data, now=now))
 
@@ -390,6 +391,6 @@ async def update_rule(
     summary="Delete a catalogue rule (admin)",
     responses=WRITE,
 )
-async def delete_rule(rule_id: int, session: Session, principal: Admin) -> Response:
+async def delete_rule(rule_id: Id, session: Session, principal: Admin) -> Response:
     await catalogue.delete_rule(session, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from hotline.kit import phone as phones
 from hotline.kit.patch import refuse_nulls
-from hotline.kit.types import Code, FromRow, LocalTime
+from hotline.kit.types import Code, FromRow, Id, LocalTime
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Aliases = Annotated[list[Name], Field(max_length=50)]
@@ -166,7 +166,7 @@ class StaffRead(FromRow):
 
 
 class MemberAttach(Strict):
-    staff_id: int
+    staff_id: Id
 
 
 class RuleCreate(Strict):

@@ -12,6 +12,7 @@ from hotline.auth.dependencies import Admin, CentreReader
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import Now
+from hotline.kit.types import Id
 from hotline.org import repository as org_repository
 from hotline.sla import policies, years
 from hotline.sla.schemas import (
@@ -62,7 +63,7 @@ async def create_policy(
     responses=WRITE,
 )
 async def update_policy(
-    policy_id: int, data: PolicyUpdate, session: Session, principal: Admin, now: Now
+    policy_id: Id, data: PolicyUpdate, session: Session, principal: Admin, now: Now
 ) -> PolicyRead:
     return PolicyRead.model_validate(await policies.update(session, policy_id, data, now=now))
 

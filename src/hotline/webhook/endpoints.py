@@ -10,6 +10,7 @@ from hotline.auth.dependencies import Admin
 from hotline.db.session import ReadSession, Session
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit.clock import Now
+from hotline.kit.types import Id
 from hotline.webhook import repository, service
 from hotline.webhook.models import Webhook
 from hotline.webhook.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
@@ -73,7 +74,7 @@ async def list_(session: ReadSession, principal: Admin) -> list[WebhookRead]:
 @router.get(
     "/{webhook_id}", response_model=WebhookRead, summary="One subscription", responses=PROBLEMS
 )
-async def read(webhook_id: int, session: ReadSession, principal: Admin) -> WebhookRead:
+async def read(webhook_id: Id, session: ReadSession, principal: Admin) -> WebhookRead:
     return _read(await service.get(session, webhook_id))
 
 
@@ -84,7 +85,7 @@ async def read(webhook_id: int, session: ReadSession, principal: Admin) -> Webho
     responses=TARGET_PROBLEMS,
 )
 async def update(
-    webhook_id: int, principal: Admin, data: CheckedUpdate, session: Session, now: Now
+    webhook_id: Id, principal: Admin, data: CheckedUpdate, session: Session, now: Now
 ) -> WebhookRead:
     """A new URL is checked as at subscription."""
     return _read(await service.update(session, webhook_id, data, now=now))
@@ -96,7 +97,7 @@ async def update(
     summary="Unsubscribe (pending deliveries are dropped)",
     responses=PROBLEMS,
 )
-async def delete(webhook_id: int, session: Session, principal: Admin) -> Response:
+async def delete(webhook_id: Id, session: Session, principal: Admin) -> Response:
     await service.drop(session, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -107,7 +108,7 @@ async def delete(webhook_id: int, session: Session, principal: Admin) -> Respons
     summary="Send a webhook.ping now and say how it went",
     responses=PROBLEMS,
 )
-async def ping(webhook_id: int, request: Request, principal: Admin, now: Now) -> DeliveryRead:
+async def ping(webhook_id: Id, request: Request, principal: Admin, now: Now) -> DeliveryRead:
     """A failure shows as `last_status_code` and a short `last_error` ("HTTP 500",
     "connection refused", "target resolves to a private address"), never the answer's body."""
     sent = await service.ping(
@@ -128,7 +129,7 @@ async def ping(webhook_id: int, request: Request, principal: Admin, now: Now) ->
     responses=PROBLEMS,
 )
 async def deliveries(
-    webhook_id: int,
+    webhook_id: Id,
     session: ReadSession,
     principal: Admin,
     status_: Annotated[
@@ -150,7 +151,7 @@ async def deliveries(
     responses=PROBLEMS,
 )
 async def retry(
-    webhook_id: int, delivery_id: int, session: Session, principal: Admin, now: Now
+    webhook_id: Id, delivery_id: Id, session: Session, principal: Admin, now: Now
 ) -> DeliveryRead:
     return DeliveryRead.model_validate(
         await service.retry(session, webhook_id, delivery_id, now=now)

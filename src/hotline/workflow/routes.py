@@ -26,6 +26,7 @@ from hotline.errors import (
     responses,
 )
 from hotline.kit.clock import Now
+from hotline.kit.types import Id
 from hotline.sla.calendars import Calendar
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketRead
@@ -63,7 +64,7 @@ IfMatch = Annotated[
 
 
 async def locked_ticket(
-    ticket_id: int, session: Session, principal: CurrentPrincipal, if_match: IfMatch = None
+    ticket_id: Id, session: Session, principal: CurrentPrincipal, if_match: IfMatch = None
 ) -> Ticket:
     """The ticket locked for an action in the request's transaction: 404 when it does not
     exist or is not the caller's to see, 412 when ``If-Match`` names another version."""

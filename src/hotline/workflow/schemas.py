@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from hotline.kit.types import Id
 from hotline.ticket.schemas import Code, LocalTime, TicketRead
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -97,7 +98,7 @@ class ExtensionDecisionIn(DecisionIn):
 
 class DispatchIn(Strict):
     unit_code: Code = Field(description="A grid, department, village or township")
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
     note: Note = ""
     override_reason: Annotated[Text, Field(max_length=500)] | None = Field(
         default=None,
@@ -157,7 +158,7 @@ class CallbackIn(Strict):
 
 
 class MergeIn(Strict):
-    into: int = Field(description="The open ticket this one repeats")
+    into: Id = Field(description="The open ticket this one repeats")
 
 
 class CloseReason(StrEnum):
