@@ -32,9 +32,7 @@ def test_a_chinese_number_is_normalised_also_when_kept_as_given(raw: str, normal
         ("9" * 40, "9" * phones.MAX_LENGTH),
     ],
 )
-def test_any_other_number_is_refused_by_normalise_and_kept_by_as_given(
-    raw: str, kept: str
-) -> None:
+def test_any_other_number_is_refused_by_normalise_and_kept_by_as_given(raw: str, kept: str) -> None:
     with pytest.raises(ValueError):
         phones.normalise(raw)
     assert phones.as_given(raw) == kept
