@@ -20,10 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def allowed(app: FastAPI, path: str) -> set[str]:
-    """Every method some route serves at ``path``, HEAD with GET and OPTIONS with any."""
+    """Every method the routes most specific to ``path`` serve (fewest path parameters, as
+    ``/v1/grids/import`` is its own route, not a grid called "import"), HEAD with GET and
+    OPTIONS with any."""
+    matching = [(params, m) for pattern, params, m in _patterns(app) if pattern.match(path)]
+    fewest = min((params for params, _ in matching), default=0)
     methods: set[str] = set()
-    for pattern, route_methods in _patterns(app):
-        if pattern.match(path):
+    for params, route_methods in matching:
+        if params == fewest:
             methods |= route_methods
     if "GET" in methods:
         methods.add("HEAD")
@@ -32,19 +36,22 @@ def allowed(app: FastAPI, path: str) -> set[str]:
     return methods
 
 
-def _patterns(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+Compiled = list[tuple[re.Pattern[str], int, frozenset[str]]]
+
+
+def _patterns(app: FastAPI) -> Compiled:
     return _compiled(app, len(app.routes))
 
 
 @lru_cache(maxsize=8)
-def _compiled(app: FastAPI, _routes: int) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+def _compiled(app: FastAPI, _routes: int) -> Compiled:
     # Keyed by the number of top-level routes too, so a route added later is seen.
     out = []
     for context in iter_route_contexts(app.routes):
         if context.path is None or not context.methods:
             continue
-        pattern, _format, _convertors = compile_path(context.path)
-        out.append((pattern, frozenset(context.methods)))
+        pattern, _format, convertors = compile_path(context.path)
+        out.append((pattern, len(convertors), frozenset(context.methods)))
     return out
 
 

@@ -40,7 +40,7 @@ ACTION_PROBLEMS = responses(
 
 
 # The ticket's version as an entity tag ("3", W/"3") or bare (3), as openapi.yaml states it.
-IF_MATCH = r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'
+IF_MATCH = r'^(W/)?"?[0-9]{1,18}"?$'
 
 
 def _version(value: str | None) -> int | None:
