@@ -40,14 +40,14 @@ from hotline.change import notify, pipeline
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
 from hotline.errors import Conflict, Forbidden, NotFound, Unprocessable
-from hotline.intake import make
+from hotline.intake import make, repository
 from hotline.kit.clock import county_zone
 from hotline.org.categories import Categories
 from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
-from hotline.ticket import repository
+from hotline.ticket import repository as ticket_repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketCreate
 from hotline.webhook import outbox
@@ -303,7 +303,9 @@ async def _replay(
                 raise Unprocessable(
                     "This Idempotency-Key was used with a different body", field="Idempotency-Key"
                 )
-            ticket = await repository.get(session, record.ticket_id) if record.ticket_id else None
+            ticket = (
+                await ticket_repository.get(session, record.ticket_id) if record.ticket_id else None
+            )
         else:
             assert data.external_id is not None
             ticket = await repository.by_external_id(session, data.external_id)
