@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -32,6 +32,8 @@ from hotline.kit.bodylimit import BodyLimitMiddleware
 from hotline.kit.clock import Clock, county_zone
 from hotline.kit.cors import PublicCORSMiddleware
 from hotline.kit.methods import MethodsMiddleware
+from hotline.kit.query import KnownQuery
+from hotline.open311.schemas import RequestForm
 from hotline.ops import access_log, heap
 from hotline.ops.prometheus import PrometheusMiddleware
 from hotline.org.categories import Categories
@@ -54,7 +56,22 @@ a person, runs the clocks, and gives the dashboard true figures.
 
 Authenticate with `Authorization: Bearer <API key>`. Every error is `application/problem+json`
 (RFC 9457) with a stable `code`. Times are ISO 8601 with offset, in the county's zone.
+A query parameter an operation does not declare is a 422 naming it, never silently ignored.
 """
+
+# Routes whose query string is more than their declared parameters (kit.query). The dashboard's
+# page and files take any (a cache-busting `?v=`), and so does Open311's 404 for what does not
+# exist; Open311's POST merges its query string into its form (open311.submit.read_form), and
+# discovery, like every Open311 route, lets a GeoReport client send jurisdiction_id and api_key.
+QUERY_BEYOND: dict[str, frozenset[str] | None] = {
+    "GET /dashboard": None,
+    "GET /dashboard/static/{name:path}": None,
+    "GET /open311/v2/{rest:path}": None,
+    "GET /open311/v2/discovery.{fmt}": frozenset({"jurisdiction_id", "api_key"}),
+    "POST /open311/v2/requests.{fmt}": frozenset(
+        field.alias or name for name, field in RequestForm.model_fields.items()
+    ),
+}
 
 
 def serving_app() -> FastAPI:
@@ -107,11 +124,13 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
             await notify.hub.stop()
             await engine.dispose()
 
+    known_query = KnownQuery(QUERY_BEYOND)
     app = FastAPI(
         title="hotline",
         version=hotline.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(known_query)],
     )
     app.state.settings = settings
     app.add_middleware(
@@ -124,6 +143,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.add_middleware(PrometheusMiddleware)
     install_handlers(app)
     app.include_router(router)
+    known_query.prepare(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

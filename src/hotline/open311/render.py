@@ -109,7 +109,9 @@ def errors(fmt: Open311Format, status: int, descriptions: Sequence[str]) -> Resp
 
 def field_name(loc: Sequence[Any]) -> str:
     """A validation error's location as the client's parameter name."""
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    if loc and loc[0] == "query":
+        return ".".join(str(p) for p in loc[1:])  # already the client's own name
+    parts = [str(p) for p in loc if p not in ("body", "path", "header")]
     name = ".".join(parts) or "request"
     return OPEN311_NAMES.get(name, name)
 
