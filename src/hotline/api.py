@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from hotline.audit.endpoints import router as audit
+from hotline.caller.endpoints import router as callers
 from hotline.dashboard.endpoints import router as dashboard
 from hotline.escalation.endpoints import router as escalation
 from hotline.health.endpoints import router as health
@@ -22,6 +23,7 @@ router.include_router(health)
 router.include_router(prometheus)
 router.include_router(intake)
 router.include_router(tickets)
+router.include_router(callers)
 router.include_router(organisation)
 router.include_router(workflow)
 router.include_router(escalation)

@@ -204,10 +204,16 @@ class TestLimits:
             p.replace("{webhook_id}", str(r.json()["id"])) for p in listing_routes(app, "limit")
         ]
         assert len(paths) >= 12
+        # Who may call each list, and what else it needs.
+        headers = {"/v1/assignments": keys[Role.worker], "/v1/callers/history": keys[Role.agent]}
+        needs = {"/v1/callers/history": {"phone": "13812345678"}}
         for path in paths:
-            headers = keys[Role.worker] if path == "/v1/assignments" else keys[Role.admin]
             for limit in (10**12, 10**30, -1, 0, "abc", "1e3", ""):
-                r = await client.get(path, params={"limit": limit}, headers=headers)
+                r = await client.get(
+                    path,
+                    params={**needs.get(path, {}), "limit": limit},
+                    headers=headers.get(path, keys[Role.admin]),
+                )
                 assert (r.status_code, is_problem(r)) == (422, True), (path, limit)
         # Open311's paging (not in the spec) answers in the spec's error format.
         for fmt, name in itertools.product(("json", "xml"), ("page", "page_size")):
@@ -228,7 +234,12 @@ class TestCursors:
         for _ in range(2):
             assert (await post_ticket(client, demo)).status_code == 201
         admin, worker = demo.headers("admin"), demo.headers("worker", GRID)
+        agent, phone = demo.headers("agent"), ROAD["caller"]["phone"]
+        history = await client.get(
+            "/v1/callers/history", params={"phone": phone, "limit": 1}, headers=agent
+        )
         real = {
+            "/v1/callers/history": history.json()["next_cursor"],
             "/v1/tickets": (await client.get("/v1/tickets?limit=1", headers=admin)).json()[
                 "next_cursor"
             ],
@@ -262,8 +273,11 @@ class TestCursors:
                 tampered = cursor[:mid] + ("A" if cursor[mid] != "A" else "B") + cursor[mid + 1 :]
                 others = [c for p, c in real.items() if p != path]
                 for bad in [cursor[: len(cursor) // 2], tampered, *others, *common]:
-                    headers = worker if path == "/v1/assignments" else admin
-                    r = await http.get(path, params={param: bad}, headers=headers)
+                    headers = {"/v1/assignments": worker, "/v1/callers/history": agent}.get(
+                        path, admin
+                    )
+                    needs = {"phone": phone} if path == "/v1/callers/history" else {}
+                    r = await http.get(path, params={**needs, param: bad}, headers=headers)
                     assert r.status_code == 422, (path, bad, r.status_code, r.text[:200])
                     assert is_problem(r)
                     assert r.json().get("field", param) in (param, f"query.{param}")

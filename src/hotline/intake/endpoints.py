@@ -8,10 +8,12 @@ from fastapi import APIRouter, Header, Request, Response, status
 
 from hotline.auth.dependencies import PresentedKey, bad_key
 from hotline.auth.roles import Role
+from hotline.caller import service as caller_service
 from hotline.errors import Conflict, Forbidden, Unauthenticated, Unprocessable, responses
 from hotline.intake import service
+from hotline.intake.schemas import TicketCreated
 from hotline.kit.clock import Now
-from hotline.ticket.schemas import TicketCreate, TicketRead
+from hotline.ticket.schemas import TicketCreate
 from hotline.ticket.visibility import present
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
@@ -29,7 +31,7 @@ IdempotencyKey = Annotated[
 @router.post(
     "/tickets",
     status_code=status.HTTP_201_CREATED,
-    response_model=TicketRead,
+    response_model=TicketCreated,
     summary="Create a ticket (agent)",
     responses=responses(Unauthenticated, Forbidden, Unprocessable, Conflict),
     # The key is checked inside intake's own statement, not by a role alias (intake.service).
@@ -44,7 +46,9 @@ async def create_ticket(
 ) -> Response:
     """Post a citizen's appeal (an agent's key). It is routed at once and its first events
     written in the same transaction. A replay (same `Idempotency-Key`, or a known
-    `external_id`) answers with the first ticket and the header `Idempotent-Replayed: true`."""
+    `external_id`) answers with the first ticket and the header `Idempotent-Replayed: true`.
+    `caller_history` sums up the caller's earlier tickets (those before this one) for the
+    agent still on the line."""
     try:
         result = await service.intake(
             request.app.state.sessionmaker,
@@ -60,8 +64,11 @@ async def create_ticket(
     headers = {"Location": f"/v1/tickets/{result.ticket.id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
+    # One indexed read after the commit, outside intake's writing transaction.
+    earlier = await caller_service.before(request.app.state.sessionmaker, result.ticket)
     # The answer is built as a TicketRead already: sent as it is, not validated a second time.
-    answer = present(result.principal, result.ticket)
+    read = present(result.principal, result.ticket)
+    answer = TicketCreated.model_construct(**dict(read), caller_history=earlier)
     return Response(
         answer.model_dump_json(),
         status_code=status.HTTP_201_CREATED,

@@ -3,8 +3,6 @@ all in memory: intake.service writes it in a few statements."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
 from hotline.errors import Unprocessable
+from hotline.kit import phone as phones
 from hotline.kit.clock import county_zone
 from hotline.org.categories import Known
 from hotline.routing import service as routing_service
@@ -22,11 +21,6 @@ from hotline.sla.calendar import WorkCalendar
 from hotline.ticket import events
 from hotline.ticket.models import Ticket, TicketEvent
 from hotline.ticket.schemas import Kind, Status, TicketCreate
-
-
-def phone_hash(phone: str, key: bytes) -> str:
-    """Keyed hash of a normalised phone: repeat detection without reading the phone."""
-    return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()
 
 
 def ticket_number(ticket_id: int, created_at: datetime) -> str:
@@ -100,7 +94,7 @@ async def make_ticket(
         content=data.content,
         caller_name=caller.name,
         caller_phone=caller.phone,
-        caller_phone_hash=phone_hash(caller.phone, phone_key) if caller.phone else None,
+        caller_phone_hash=phones.keyed_hash(caller.phone, phone_key) if caller.phone else None,
         caller_confidential=confidential,
         extra_callers=[],
         location=loc.model_dump(mode="json", exclude_none=True),

@@ -8,6 +8,8 @@ abroad, a test number of an Open311 client) may be kept ``as_given``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -60,3 +62,9 @@ def mask(phone: str) -> str:
         return f"{area}-****{digits[-4:]}"
     digits = "".join(c for c in phone if c.isdigit())
     return f"****{digits[-4:]}" if len(digits) >= 8 else "****"
+
+
+def keyed_hash(phone: str, key: bytes) -> str:
+    """Keyed hash of a phone in its stored form: finding a caller's tickets (repeat detection,
+    caller history) without the phone ever being a query column."""
+    return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()
