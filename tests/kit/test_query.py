@@ -64,10 +64,8 @@ class TestV1:
     async def test_every_unknown_name_is_listed_once(
         self, client: httpx.AsyncClient, demo: Demo
     ) -> None:
-        r = await client.get(
-            "/v1/tickets?q=x&unit=210124&q=y&limit=1", headers=demo.headers("agent")
-        )
-        refused(r, "q", "unit")
+        r = await client.get("/v1/tickets?q=x&phone=138&q=y&limit=1", headers=demo.headers("agent"))
+        refused(r, "phone", "q")
 
     async def test_one_ticket_takes_no_query(self, client: httpx.AsyncClient, demo: Demo) -> None:
         ticket = await post_ticket(client, demo)

@@ -129,7 +129,10 @@ def test_the_servers_log_and_deliveries_carry_no_caller(settings: Any) -> None:
             assert http.get("/open311/v2/requests.xml").status_code == 200
             # Open311 lets a reader send its key in the query: the access log must not keep it.
             secret = key("agent").split("_", 2)[2]
-            for query in (f"api_key={key('agent')}", f"api%5Fkey={key('agent')}&jurisdiction_id=210124"):
+            for query in (
+                f"api_key={key('agent')}",
+                f"api%5Fkey={key('agent')}&jurisdiction_id=210124",
+            ):
                 assert http.get(f"/open311/v2/services.json?{query}").status_code == 200
             # The caller history takes the phone in the query: the access log must not keep it.
             for _name, phone in CALLERS:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from hotline.audit.dependencies import AuditedReads
 from hotline.auth.dependencies import AnyRole, TicketReader
 from hotline.db.session import ReadSession
 from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, responses
 from hotline.kit import cursor as cursors
+from hotline.kit.clock import Now
 from hotline.org import repository as org_repository
 from hotline.ticket import repository, visibility
 from hotline.ticket.dependencies import ReadableTicket
@@ -38,12 +39,14 @@ router = APIRouter(prefix="/v1", tags=["tickets"])
 async def list_tickets(
     session: ReadSession,
     principal: TicketReader,
-    filters: Annotated[TicketFilters, Depends()],
+    filters: Annotated[TicketFilters, Query()],
     reads: AuditedReads,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> TicketPage:
-    """Keyset-paged: pass `next_cursor` back as `cursor`. Field roles see only what concerns
+    """Keyset-paged: pass `next_cursor` back as `cursor`. Filters combine with AND; `status`
+    takes several (`status=signed,rework` or repeated). Field roles see only what concerns
     them: a worker their grid, a member their department, an officer their unit's tickets and
     those of the units below it; each also what their unit co-handles."""
     after = None
@@ -56,7 +59,7 @@ async def list_tickets(
         if after[0].tzinfo is None:  # a naive time cannot be compared with stored instants
             raise Unprocessable("Malformed cursor", field="cursor")
     rows = await repository.page(
-        session, filters, limit=limit, after=after, visible=visibility.scope(principal)
+        session, filters, limit=limit, after=after, visible=visibility.scope(principal), now=now
     )
     kept, next_cursor = cursors.page(
         rows, limit, kind="tickets", key=lambda t: [t.created_at.isoformat(), t.id]

@@ -11,12 +11,14 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    not_,
     or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from hotline.kit.clock import utcnow
 from hotline.ticket.models import CoHandler, Summons, Ticket, TicketEvent
 from hotline.ticket.schemas import TicketFilters
 
@@ -35,23 +37,51 @@ async def locked(session: AsyncSession, ticket_id: int) -> Ticket | None:
     return await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
 
 
-def _filtered(filters: TicketFilters) -> Select[Ticket]:
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Past the sign-for or reply deadline now."""
+    return or_(
+        and_(Ticket.status.in_(("dispatched", "rework")), Ticket.sign_due_at < now),
+        and_(Ticket.status == "signed", Ticket.reply_due_at < now),
+    )
+
+
+def _filtered(filters: TicketFilters, now: datetime) -> Select[Ticket]:
     query = select(Ticket)
     exact = {
-        Ticket.status: filters.status,
         Ticket.kind: filters.kind,
         Ticket.category_code: filters.category,
         Ticket.line: filters.line,
         Ticket.urgency: filters.urgency,
+        Ticket.unit_code: filters.unit,
+        Ticket.township_code: filters.township,
+        Ticket.village_code: filters.village,
         Ticket.grid_code: filters.grid,
     }
     for column, value in exact.items():
         if value is not None:
             query = query.where(column == value)
-    if filters.created_after is not None:
-        query = query.where(Ticket.created_at >= filters.created_after)
-    if filters.created_before is not None:
-        query = query.where(Ticket.created_at < filters.created_before)
+    if filters.status:
+        query = query.where(Ticket.status.in_([s.value for s in filters.status]))
+    flags = {
+        "overdue": overdue(now),
+        "escalated": Ticket.escalation_level > 0,
+        "supervised": Ticket.supervised_at.is_not(None),
+        "designated": Ticket.designated.is_(True),
+        "repeat": Ticket.possible_repeat_of_id.is_not(None),
+    }
+    for name, condition in flags.items():
+        wanted = getattr(filters, name)
+        if wanted is not None:
+            query = query.where(condition if wanted else not_(condition))
+    ranges: tuple[tuple[Any, datetime | None, datetime | None], ...] = (
+        (Ticket.created_at, filters.created_after, filters.created_before),
+        (Ticket.closed_at, filters.closed_after, filters.closed_before),
+    )
+    for column, after, before in ranges:
+        if after is not None:
+            query = query.where(column >= after)
+        if before is not None:
+            query = query.where(column < before)
     return query
 
 
@@ -62,10 +92,12 @@ async def page(
     limit: int,
     after: tuple[datetime, int] | None,
     visible: ColumnElement[bool] | None = None,
+    now: datetime | None = None,
 ) -> list[Ticket]:
     """Newest first, keyset-paged on (created_at, id); ``limit + 1`` rows tell if more follow.
-    ``visible`` narrows to what the caller may read (ticket.visibility.scope)."""
-    query = _filtered(filters)
+    ``visible`` narrows to what the caller may read (ticket.visibility.scope); ``now`` is when
+    ``overdue`` is judged (default: the clock's now)."""
+    query = _filtered(filters, now or utcnow())
     if visible is not None:
         query = query.where(visible)
     if after is not None:
@@ -192,16 +224,7 @@ async def count_by_status(session: AsyncSession) -> list[tuple[str, int]]:
 
 async def count_overdue(session: AsyncSession, now: datetime) -> int:
     """Tickets past their sign-for or reply deadline now."""
-    found = await session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            or_(
-                and_(Ticket.status.in_(("dispatched", "rework")), Ticket.sign_due_at < now),
-                and_(Ticket.status == "signed", Ticket.reply_due_at < now),
-            )
-        )
-    )
+    found = await session.scalar(select(func.count()).select_from(Ticket).where(overdue(now)))
     return int(found or 0)
 
 

@@ -252,15 +252,42 @@ def _not_a_number(value: Any) -> Any:
 Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 
+def _comma_list(value: Any) -> Any:
+    """``status=signed,rework`` and ``status=signed&status=rework`` alike."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+    return value
+
+
 class TicketFilters(BaseModel):
-    status: Status | None = None
+    """The filters of GET /v1/tickets, all optional and combined with AND; a flag true keeps
+    only such tickets, false only the others. (Unknown names are kit.query's to refuse: the
+    route's other parameters, limit and cursor, reach this model too.)"""
+
+    status: Annotated[list[Status], BeforeValidator(_comma_list)] | None = Field(
+        default=None, description="One or several, repeated or comma-separated"
+    )
     kind: Kind | None = None
     category: Code | None = None
     line: Line | None = None
     urgency: Urgency | None = None
-    grid: Code | None = None
+    unit: Code | None = Field(default=None, description="The owning unit (a grid or department)")
+    township: Code | None = Field(default=None, description="Tickets in this township")
+    village: Code | None = Field(default=None, description="Tickets in this village")
+    grid: Code | None = Field(default=None, description="The owning grid")
+    overdue: bool | None = Field(
+        default=None, description="Past the sign-for or reply deadline now"
+    )
+    escalated: bool | None = Field(default=None, description="Climbed the ladder (level above 0)")
+    supervised: bool | None = Field(default=None, description="Under supervision (督办)")
+    designated: bool | None = Field(default=None, description="Designated by the centre (指定)")
+    repeat: bool | None = Field(default=None, description="Flagged as a possible repeat")
     created_after: Instant | None = None
     created_before: Instant | None = None
+    closed_after: Instant | None = None
+    closed_before: Instant | None = None
 
 
 class CategoryRead(FromRow):
