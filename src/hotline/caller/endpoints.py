@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,19 +21,6 @@ from hotline.kit.clock import Now
 router = APIRouter(prefix="/v1", tags=["callers"])
 
 CallTaker = Annotated[Principal, Depends(require(Role.agent, Role.dispatcher))]
-
-
-def _after(cursor: str | None) -> tuple[datetime, int] | None:
-    if cursor is None:
-        return None
-    at, ticket_id = cursors.decode(cursor, kind=service.CURSOR_KIND, arity=2)
-    try:
-        after = (datetime.fromisoformat(at), int(ticket_id))
-    except (TypeError, ValueError) as exc:
-        raise Unprocessable("Malformed cursor", field="cursor") from exc
-    if after[0].tzinfo is None:  # a naive time cannot be compared with stored instants
-        raise Unprocessable("Malformed cursor", field="cursor")
-    return after
 
 
 @router.get(
@@ -64,7 +50,13 @@ async def caller_history(
         raise Unprocessable("A phone number is needed", field="phone")
     digest = phones.keyed_hash(stored, request.app.state.phone_key)
     answer = await service.history(
-        session, principal, stored, digest, limit=limit, after=_after(cursor), now=now
+        session,
+        principal,
+        stored,
+        digest,
+        limit=limit,
+        after=cursors.instant_and_id(cursor, kind=service.CURSOR_KIND),
+        now=now,
     )
     await reads.record(answer.items)
     return answer

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from hotline.errors import Unprocessable
@@ -54,3 +55,18 @@ def page(
     to the rest (``key`` of the last one kept), or None when there is no rest."""
     kept = rows[:limit]
     return kept, encode(key(kept[-1]), kind=kind) if len(rows) > limit and kept else None
+
+
+def instant_and_id(cursor: str | None, *, kind: str) -> tuple[datetime, int] | None:
+    """The (aware instant, id) a newest-first keyset cursor of ``kind`` points after; None
+    without a cursor. A naive time cannot be compared with stored instants: malformed too."""
+    if cursor is None:
+        return None
+    at, row_id = decode(cursor, kind=kind, arity=2)
+    try:
+        after = (datetime.fromisoformat(at), int(row_id))
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable("Malformed cursor", field="cursor") from exc
+    if after[0].tzinfo is None:
+        raise Unprocessable("Malformed cursor", field="cursor")
+    return after

@@ -3,7 +3,6 @@ tickets: hotline.intake)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -49,15 +48,7 @@ async def list_tickets(
     takes several (`status=signed,rework` or repeated). Field roles see only what concerns
     them: a worker their grid, a member their department, an officer their unit's tickets and
     those of the units below it; each also what their unit co-handles."""
-    after = None
-    if cursor is not None:
-        at, ticket_id = cursors.decode(cursor, kind="tickets", arity=2)
-        try:
-            after = (datetime.fromisoformat(at), int(ticket_id))
-        except (TypeError, ValueError) as exc:
-            raise Unprocessable("Malformed cursor", field="cursor") from exc
-        if after[0].tzinfo is None:  # a naive time cannot be compared with stored instants
-            raise Unprocessable("Malformed cursor", field="cursor")
+    after = cursors.instant_and_id(cursor, kind="tickets")
     rows = await repository.page(
         session, filters, limit=limit, after=after, visible=visibility.scope(principal), now=now
     )
