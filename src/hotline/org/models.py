@@ -85,3 +85,10 @@ class Category(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # Managed through the API (org.category_admin): the category above it, the department on
+    # duty for it (kept as a catalogue rule of source "category"), the urgency a ticket that
+    # names none gets.
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    duty_unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    default_urgency: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime | None]

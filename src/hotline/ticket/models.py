@@ -125,6 +125,9 @@ class Ticket(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Brought from the county's earlier system (hotline tickets import): history, with no
+    # clocks, webhooks or wake-ups, left out of the metrics.
+    imported: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
