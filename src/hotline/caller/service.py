@@ -6,13 +6,13 @@ the main caller only: the callers of tickets merged into another are kept in its
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth.service import Principal
 from hotline.caller import repository
 from hotline.caller.schemas import CallerHistory, CallerSummary, LastTicket
-from hotline.db.session import unit_of_work
 from hotline.kit import cursor as cursors
 from hotline.kit import phone as phones
 from hotline.kit.clock import county_zone
@@ -36,19 +36,28 @@ def month_start(at: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+def summary_of(row: Any) -> CallerSummary:
+    """The summary from a row of ``repository.summary_query`` (its ``c_`` columns; a null
+    ``c_id``: the caller has no ticket), alone or inside intake's statement."""
+    if row is None or row.c_id is None:
+        return CallerSummary(open=0, this_month=0, last_ticket=None)
+    last = LastTicket(
+        id=row.c_id,
+        number=row.c_number,
+        created_at=row.c_created_at,
+        status=row.c_status,
+        category=row.c_category,
+    )
+    return CallerSummary(open=int(row.c_open), this_month=int(row.c_this_month), last_ticket=last)
+
+
 async def summary(
     session: AsyncSession, phone_hash: str, *, now: datetime, before_id: int | None = None
 ) -> CallerSummary:
     row = await repository.summary(
         session, phone_hash, month_start=month_start(now), before_id=before_id
     )
-    if row is None:
-        return CallerSummary(open=0, this_month=0, last_ticket=None)
-    ticket_id, number, created_at, status, category, open_, this_month = tuple(row)
-    last = LastTicket(
-        id=ticket_id, number=number, created_at=created_at, status=status, category=category
-    )
-    return CallerSummary(open=int(open_), this_month=int(this_month), last_ticket=last)
+    return summary_of(row)
 
 
 async def history(
@@ -85,13 +94,11 @@ async def history(
     )
 
 
-async def before(maker: async_sessionmaker[AsyncSession], ticket: Ticket) -> CallerSummary | None:
+async def before(session: AsyncSession, ticket: Ticket) -> CallerSummary | None:
     """The summary of the tickets of ``ticket``'s caller older than it (this month: the month it
-    was created in), in a short read of its own after intake committed: one indexed statement.
-    None when the ticket has no phone."""
+    was created in); None when the ticket has no phone. Intake on PostgreSQL has it from its own
+    statement instead (intake.repository)."""
     if ticket.caller_phone_hash is None:
         return None
-    async with unit_of_work(maker, read_only=True) as session:
-        return await summary(
-            session, ticket.caller_phone_hash, now=ticket.created_at, before_id=ticket.id
-        )
+    hashed = ticket.caller_phone_hash
+    return await summary(session, hashed, now=ticket.created_at, before_id=ticket.id)

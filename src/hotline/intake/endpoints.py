@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Request, Response, status
 
 from hotline.auth.dependencies import PresentedKey, bad_key
 from hotline.auth.roles import Role
-from hotline.caller import service as caller_service
 from hotline.errors import Conflict, Forbidden, Unauthenticated, Unprocessable, responses
 from hotline.intake import service
 from hotline.intake.schemas import TicketCreated
@@ -64,11 +63,9 @@ async def create_ticket(
     headers = {"Location": f"/v1/tickets/{result.ticket.id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    # One indexed read after the commit, outside intake's writing transaction.
-    earlier = await caller_service.before(request.app.state.sessionmaker, result.ticket)
     # The answer is built as a TicketRead already: sent as it is, not validated a second time.
     read = present(result.principal, result.ticket)
-    answer = TicketCreated.model_construct(**dict(read), caller_history=earlier)
+    answer = TicketCreated.model_construct(**dict(read), caller_history=result.earlier)
     return Response(
         answer.model_dump_json(),
         status_code=status.HTTP_201_CREATED,

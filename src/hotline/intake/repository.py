@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, literal, select, union_all
+from sqlalchemy import Row, bindparam, func, insert, literal, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.caller import repository as callers
 from hotline.db import config_state
 from hotline.ticket.models import IdempotencyRecord, Ticket, TicketEvent
 
@@ -107,8 +108,10 @@ class Claim:
 def _everything(external_id: bool, events: int, claim: bool) -> Any:
     """PostgreSQL: the whole ticket in one statement. The ticket's INSERT, its events' and the
     key's as data-modifying CTEs, and the answer: the ticket's id, the repeat found, the key's
-    row (null: another request has the key), the configuration generation, and the
-    ``pg_notify`` of its wake-up keys (sent only if the transaction commits)."""
+    row (null: another request has the key), the configuration generation, the ``pg_notify``
+    of its wake-up keys (sent only if the transaction commits), and the caller's earlier
+    tickets summed up (``callers.summary_query``'s ``c_`` columns: the statement does not see
+    the row it inserts, so they are the tickets before this one)."""
     ticket = _ticket_insert("postgresql", external_id).cte("t")
     columns = [c for c in _EVENT_COLUMNS if c != "ticket_id"]
     rows = [
@@ -132,11 +135,17 @@ def _everything(external_id: bool, events: int, claim: bool) -> Any:
         answer.append(select(record.c.id).scalar_subquery())
     else:
         answer.append(literal(None).label("k"))
-    final: Any = select(
-        *answer,
-        *config_state.scalars(),
-        func.pg_notify(bindparam("channel"), bindparam("wake")).label("notified"),
-    ).select_from(ticket)
+    earlier = callers.summary_query(*callers.summary_parameters()).subquery("c")
+    final: Any = (
+        select(
+            *answer,
+            *config_state.scalars(),
+            func.pg_notify(bindparam("channel"), bindparam("wake")).label("notified"),
+            *(earlier.c[name] for name in earlier.c.keys()),
+        )
+        .select_from(ticket)
+        .outerjoin(earlier, true())
+    )
     return final.add_cte(made)
 
 
@@ -151,6 +160,7 @@ async def insert_everything(
     channel: str,
     wake: str,
     now: Any,
+    month_start: Any,
 ) -> Row[Any] | None:
     """PostgreSQL: ``_everything`` with this ticket's values. None when its ``external_id`` is
     taken (nothing written)."""
@@ -162,6 +172,8 @@ async def insert_everything(
         r_grids=list(grids),
         channel=channel,
         wake=wake,
+        c_hash=ticket.caller_phone_hash,
+        c_month=month_start,
     )
     for n, event in enumerate(events):
         for c in _EVENT_COLUMNS:

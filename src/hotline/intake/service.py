@@ -36,6 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.auth.roles import Role
 from hotline.auth.service import Keys, Principal
+from hotline.caller import service as callers
+from hotline.caller.schemas import CallerSummary
 from hotline.change import notify, pipeline
 from hotline.db import config_state
 from hotline.db.session import unit_of_work
@@ -62,6 +64,8 @@ class IntakeResult:
     ticket: Ticket
     replayed: bool
     principal: Principal
+    # The caller's tickets before this one, read in intake's own transaction; None: no phone.
+    earlier: CallerSummary | None
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ async def intake(
                 if principal.role is not Role.agent:
                     raise Forbidden("Only an agent creates tickets")
                 async with _exclusive(principal, idempotency_key):
-                    made = await _write(
+                    made, earlier = await _write(
                         session,
                         caches,
                         seen,
@@ -158,7 +162,7 @@ async def intake(
                         phone_key,
                         now,
                     )
-            return IntakeResult(made, replayed=False, principal=principal)
+            return IntakeResult(made, replayed=False, principal=principal, earlier=earlier)
         except _Stale:
             continue
         except _Taken as taken:
@@ -177,7 +181,7 @@ async def _write(
     digest: str,
     phone_key: bytes,
     now: datetime,
-) -> Ticket:
+) -> tuple[Ticket, CallerSummary | None]:
     deadlines.use(session, await caches.policies.current(session, seen.policies))
     outbox.use(session, await caches.subscribers.current(session, seen.webhooks))
     made = await make.make_ticket(
@@ -203,10 +207,10 @@ async def _write(
         else None
     )
     writing = _Writing(session, caches, seen, made, day, claim, now)
-    await (_write_postgres if pipeline.postgres(session) else _write_sqlite)(writing)
+    earlier = await (_write_postgres if pipeline.postgres(session) else _write_sqlite)(writing)
     for event in made.events:
         pipeline.event(session, ticket, event)
-    return ticket
+    return ticket, (earlier if ticket.caller_phone_hash is not None else None)
 
 
 def _check(caches: Caches, seen: config_state.Generation, values: Sequence[Any]) -> None:
@@ -243,8 +247,9 @@ class _Writing:
         return values
 
 
-async def _write_postgres(w: _Writing) -> None:
-    """One statement: the ticket, its events, its key, its wake-up (repository)."""
+async def _write_postgres(w: _Writing) -> CallerSummary:
+    """One statement: the ticket, its events, its key, its wake-up and the caller's earlier
+    tickets (repository)."""
     session, ticket = w.session, w.made.ticket
     ticket.change_seq = pipeline.PENDING
     keys = ticket.change_keys()
@@ -258,16 +263,19 @@ async def _write_postgres(w: _Writing) -> None:
         channel=notify.CHANNEL,
         wake=",".join(sorted(keys)),
         now=w.now,
+        month_start=callers.month_start(w.now),
     )
     values = w.written(row)
-    _check(w.caches, w.seen, values[3:-1])
+    _check(w.caches, w.seen, values[3 : 3 + len(config_state.COLUMNS)])
     if w.claim is not None and values[2] is None:
         raise _Taken(by_key=True)
     pipeline.added(session, keys, notified=True)
+    return callers.summary_of(row)
 
 
-async def _write_sqlite(w: _Writing) -> None:
-    """A statement per table, the change number taken first (one writer at a time)."""
+async def _write_sqlite(w: _Writing) -> CallerSummary | None:
+    """A statement per table, the change number taken first (one writer at a time), and the
+    caller's earlier tickets."""
     session, ticket = w.session, w.made.ticket
     ticket.change_seq = (await pipeline.take(session))[0]
     row = await repository.insert_ticket(session, ticket, w.made.neighbourhood, w.day)
@@ -278,6 +286,7 @@ async def _write_sqlite(w: _Writing) -> None:
     ):
         raise _Taken(by_key=True)
     pipeline.added(session, ticket.change_keys())
+    return await callers.before(session, ticket)
 
 
 async def _replay(
@@ -311,4 +320,5 @@ async def _replay(
             ticket = await repository.by_external_id(session, data.external_id)
         if ticket is None:
             raise NotFound("The ticket this request created no longer exists")
-        return IntakeResult(ticket, replayed=True, principal=principal)
+        earlier = await callers.before(session, ticket)
+        return IntakeResult(ticket, replayed=True, principal=principal, earlier=earlier)
