@@ -19,6 +19,7 @@ from hotline.cli.common import (
     settings_for,
 )
 from hotline.cli.keys import keys_app
+from hotline.cli.report import report
 from hotline.config import Settings
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(keys_app, name="keys")
+app.command("report")(report)
 grids_app = typer.Typer(help="Grids: import a county file.", no_args_is_help=True)
 app.add_typer(grids_app, name="grids")
 demo_app = typer.Typer(

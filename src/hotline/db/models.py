@@ -9,6 +9,7 @@ from hotline.escalation import models as escalation_models
 from hotline.hotspot import models as hotspot_models
 from hotline.metrics import models as metrics_models
 from hotline.org import models as org_models
+from hotline.report import models as report_models
 from hotline.sla import models as sla_models
 from hotline.ticket import models as ticket_models
 from hotline.webhook import models as webhook_models
@@ -26,6 +27,7 @@ __all__ = [
     "metadata",
     "metrics_models",
     "org_models",
+    "report_models",
     "sla_models",
     "ticket_models",
     "webhook_models",

@@ -113,3 +113,16 @@ async def members(session: AsyncSession, cluster_ids: Sequence[int]) -> Sequence
         .order_by(Ticket.id)
     )
     return rows.all()
+
+
+async def overlapping(
+    session: AsyncSession, start: datetime, end: datetime, limit: int
+) -> list[Cluster]:
+    """Clusters seen during [start, end), whatever their state now, the largest first."""
+    query = (
+        select(Cluster)
+        .where(Cluster.last_seen >= start, Cluster.first_seen < end)
+        .order_by(Cluster.size.desc(), Cluster.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))

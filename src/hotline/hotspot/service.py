@@ -218,6 +218,16 @@ async def clusters(
     return [(c, of.get(c.id, Members([], ()))) for c in rows]
 
 
+async def during(
+    session: AsyncSession, start: datetime, end: datetime, *, limit: int
+) -> list[tuple[Cluster, Members]]:
+    """The clusters seen during [start, end) (a report's hot spots), the largest first, each
+    with its members."""
+    rows = await repository.overlapping(session, start, end, limit)
+    of = await members(session, [c.id for c in rows])
+    return [(c, of.get(c.id, Members([], ()))) for c in rows]
+
+
 async def close(session: AsyncSession, found: Cluster, *, now: datetime) -> Cluster:
     found.status = "closed"
     found.updated_at = now

@@ -257,3 +257,17 @@ async def field_staff(session: AsyncSession) -> Sequence[Staff]:
         select(Staff).where(Staff.role.in_(("worker", "member", "officer"))).order_by(Staff.id)
     )
     return rows.all()
+
+
+async def unit_rows(session: AsyncSession) -> Sequence[Any]:
+    """(code, name, kind, parent_code) of every unit, active or not (reports roll units up)."""
+    rows = await session.execute(select(Unit.code, Unit.name, Unit.kind, Unit.parent_code))
+    return rows.all()
+
+
+async def category_names(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
+    """code → name of these categories, active or not."""
+    rows = await session.execute(
+        select(Category.code, Category.name).where(Category.code.in_(codes))
+    )
+    return {code: name for code, name in rows}
