@@ -76,6 +76,36 @@ class TestKeys:
         listed = runner.invoke(app, ["keys", "list", *where]).stdout
         assert "officer" in listed and "东湖社区书记" in listed
 
+    def test_qr_opens_the_field_page_signed_in_with_the_key_in_the_fragment(
+        self, tmp_path: Path
+    ) -> None:
+        import io
+
+        import qrcode
+
+        where = ["--data-dir", str(tmp_path)]
+        assert runner.invoke(app, ["demo", *where]).exit_code == 0
+        worker = ["keys", "create", "--role", "worker", "--name", "陈建华"]
+        worker += ["--unit", "210124100002001", "--staff-id", "4", "--qr", *where]
+        r = runner.invoke(app, [*worker, "--url", "http://192.168.1.20:8000/"])
+        assert r.exit_code == 0, r.output
+        key = r.stdout.strip().splitlines()[-1]
+        assert key.startswith("hl_")
+        # The code printed is the code of the page's address with this key in the fragment.
+        code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+        code.add_data(f"http://192.168.1.20:8000/m#key={key}")
+        drawn = io.StringIO()
+        code.print_ascii(out=drawn, invert=True)
+        assert drawn.getvalue() in r.stdout
+        assert "http://192.168.1.20:8000/m" in r.output and f"?key={key}" not in r.output
+        # Without --url, the address `hotline serve` listens on by default.
+        default = runner.invoke(app, worker)
+        assert default.exit_code == 0 and "http://127.0.0.1:8000/m" in default.output
+        refused = runner.invoke(app, [*worker, "--url", "ftp://example.org"])
+        assert refused.exit_code == 2 and "--url" in refused.output
+        agent = ["keys", "create", "--role", "agent", "--name", "x", "--qr", *where]
+        assert runner.invoke(app, agent).exit_code == 2
+
 
 class TestOpenapi:
     def test_check_passes_on_the_committed_file(self) -> None:

@@ -6,6 +6,7 @@ from hotline.audit.endpoints import router as audit
 from hotline.caller.endpoints import router as callers
 from hotline.dashboard.endpoints import router as dashboard
 from hotline.escalation.endpoints import router as escalation
+from hotline.field.endpoints import router as field
 from hotline.health.endpoints import router as health
 from hotline.hotspot.endpoints import router as hotspots
 from hotline.intake.endpoints import router as intake
@@ -36,3 +37,4 @@ router.include_router(webhooks)
 router.include_router(audit)
 router.include_router(open311)
 router.include_router(dashboard)
+router.include_router(field)

@@ -60,12 +60,17 @@ A query parameter an operation does not declare is a 422 naming it, never silent
 """
 
 # Routes whose query string is more than their declared parameters (kit.query). The dashboard's
-# page and files take any (a cache-busting `?v=`), and so does Open311's 404 for what does not
-# exist; Open311's POST merges its query string into its form (open311.submit.read_form), and
-# discovery, like every Open311 route, lets a GeoReport client send jurisdiction_id and api_key.
+# and the field page's files take any (a cache-busting `?v=`), and so does Open311's 404 for
+# what does not exist; Open311's POST merges its query string into its form
+# (open311.submit.read_form), and discovery, like every Open311 route, lets a GeoReport client
+# send jurisdiction_id and api_key.
 QUERY_BEYOND: dict[str, frozenset[str] | None] = {
     "GET /dashboard": None,
     "GET /dashboard/static/{name:path}": None,
+    "GET /m": None,
+    "GET /m/static/{name:path}": None,
+    "GET /m/manifest.webmanifest": None,
+    "GET /m/sw.js": None,
     "GET /open311/v2/{rest:path}": None,
     "GET /open311/v2/discovery.{fmt}": frozenset({"jurisdiction_id", "api_key"}),
     "POST /open311/v2/requests.{fmt}": frozenset(

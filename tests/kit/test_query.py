@@ -23,7 +23,15 @@ ROAD = {
 }
 OPEN311_ROAD = {"service_code": "urban.road", "address_string": "法库镇东湖公园北门"}
 # The routes that take any query string (app.QUERY_BEYOND): the dashboard and Open311's 404.
-FREE = {"GET /dashboard", "GET /dashboard/static/{name:path}", "GET /open311/v2/{rest:path}"}
+FREE = {
+    "GET /dashboard",
+    "GET /dashboard/static/{name:path}",
+    "GET /m",
+    "GET /m/static/{name:path}",
+    "GET /m/manifest.webmanifest",
+    "GET /m/sw.js",
+    "GET /open311/v2/{rest:path}",
+}
 
 
 def refused(r: httpx.Response, *names: str) -> list[dict[str, Any]]:

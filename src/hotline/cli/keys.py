@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
 import typer
 
@@ -17,6 +19,7 @@ from hotline.cli.common import (
 )
 from hotline.config import Settings
 
+DEFAULT_URL = "http://127.0.0.1:8000"
 keys_app = typer.Typer(
     help="API keys: create them (the key is printed once).", no_args_is_help=True
 )
@@ -39,6 +42,17 @@ def keys_create(
     staff_id: Annotated[
         int | None, typer.Option(help="Staff id (workers and members; officers may have one).")
     ] = None,
+    qr: Annotated[
+        bool,
+        typer.Option(
+            "--qr",
+            help="Also print a QR code of the field page's address with the key in its "
+            "fragment (…/m#key=…): scanned by the phone, it signs in at once.",
+        ),
+    ] = False,
+    url: Annotated[
+        str, typer.Option(help="The service's address as the phone reaches it (for --qr).")
+    ] = DEFAULT_URL,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -50,6 +64,12 @@ def keys_create(
     except ValueError as exc:
         console.print(f"[red]Unknown role {role!r}[/red]; one of: {', '.join(Role)}")
         raise typer.Exit(2) from exc
+    if qr and parsed not in (Role.worker, Role.member, Role.officer):
+        console.print("[red]--qr opens the field page, for worker, member and officer keys[/red]")
+        raise typer.Exit(2)
+    if qr and not _is_base_url(url):
+        console.print(f"[red]--url must be an http(s) address such as {DEFAULT_URL}[/red]")
+        raise typer.Exit(2)
     settings = settings_for(data_dir, database_url)
     migrate_schema(settings)
     if parsed in (Role.worker, Role.member, Role.officer):
@@ -61,8 +81,35 @@ def keys_create(
             console.print(f"[red]{problem}[/red]")
             raise typer.Exit(2)
     key = asyncio.run(_create_key(settings, parsed, name, unit, staff_id))
+    if qr:
+        console.print(f"Scan with the phone to open the field page signed in ({field_url(url)}):")
+        print_qr(field_url(url, key))
     console.print("Store this key now; it cannot be shown again:")
     typer.echo(key)
+
+
+def field_url(base: str, key: str | None = None) -> str:
+    """The field page under ``base``; with ``key``, in the fragment, which browsers never send
+    to a server, so the key reaches no access log on the way."""
+    page = base.rstrip("/") + "/m"
+    return f"{page}#key={quote(key, safe='')}" if key is not None else page
+
+
+def print_qr(text: str) -> None:
+    """``text`` as a QR code in the terminal: colours on a terminal, half blocks elsewhere."""
+    import qrcode
+
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(text)
+    code.make(fit=True)
+    # Dark modules drawn light: most terminals are dark, and scanners read the code either way.
+    code.print_ascii(out=sys.stdout, tty=sys.stdout.isatty(), invert=True)
+    sys.stdout.flush()
+
+
+def _is_base_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.fragment
 
 
 @keys_app.command("list")

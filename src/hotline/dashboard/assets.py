@@ -22,9 +22,10 @@ TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/plain; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
 }
 # Already compressed, or too small for gzip to pay for its header.
-COMPRESSIBLE = frozenset({".html", ".js", ".css", ".svg", ".txt", ".md"})
+COMPRESSIBLE = frozenset({".html", ".js", ".css", ".svg", ".txt", ".md", ".webmanifest"})
 MIN_GZIP_BYTES = 1024
 
 
@@ -62,7 +63,12 @@ def _load(entry: Traversable) -> Asset:
 
 
 @cache
-def table() -> dict[str, Asset]:
-    """Every servable file by its path under ``static/`` (``app.js``, ``vendor/echarts.min.js``)."""
-    root = resources.files("hotline.dashboard") / "static"
+def folder(package: str) -> dict[str, Asset]:
+    """Every servable file of ``package``'s ``static/`` folder by its path under it."""
+    root = resources.files(package) / "static"
     return {name: _load(entry) for name, entry in _walk(root).items()}
+
+
+def table() -> dict[str, Asset]:
+    """The dashboard's files (``app.js``, ``vendor/echarts.min.js``); the field page, its own."""
+    return folder("hotline.dashboard")

@@ -44,7 +44,8 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _send(request: Request, asset: Asset, extra: dict[str, str] | None = None) -> Response:
+def send(request: Request, asset: Asset, extra: dict[str, str] | None = None) -> Response:
+    """The file, gzipped when the client takes it, or 304 when ``If-None-Match`` has it."""
     headers = {
         "ETag": asset.etag,
         "Cache-Control": CACHE,
@@ -67,7 +68,7 @@ def _send(request: Request, asset: Asset, extra: dict[str, str] | None = None) -
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request) -> Response:
     """The dashboard page; it signs in with a viewer key and polls the metrics."""
-    return _send(request, table()["index.html"], PAGE_HEADERS)
+    return send(request, table()["index.html"], PAGE_HEADERS)
 
 
 @router.get("/dashboard/static/{name:path}", include_in_schema=False)
@@ -75,5 +76,5 @@ def static(name: str, request: Request) -> Response:
     """One of the page's files: its script, styles, icon, and the bundled chart library."""
     asset = table().get(name)
     if asset is None:
-        raise NotFound(f"No dashboard file {name}")
-    return _send(request, asset)
+        raise NotFound(f"看板没有文件 {name}", en=f"No dashboard file {name}")
+    return send(request, asset)

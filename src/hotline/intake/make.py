@@ -18,7 +18,7 @@ from hotline.routing.coords import to_wgs84
 from hotline.routing.state import RoutingState
 from hotline.sla import deadlines
 from hotline.sla.calendar import WorkCalendar
-from hotline.ticket import events
+from hotline.ticket import events, search
 from hotline.ticket.models import Ticket, TicketEvent
 from hotline.ticket.schemas import Kind, Status, TicketCreate
 
@@ -104,6 +104,7 @@ async def make_ticket(
         route=route,
         unit_code=decision.unit_code,
         grid_code=decision.grid_code,
+        search_words=search.words(data.content),
         assignee_id=assignee.id if assignee else None,
         area_code=decision.area_grid,
         village_code=(routed.places or {}).get("village"),

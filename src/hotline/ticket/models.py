@@ -27,6 +27,8 @@ class Ticket(Base):
     urgency: Mapped[str] = mapped_column(String(16))
     line: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
+    # jieba's words of the content and the reply's text, for GET /v1/tickets?q= (ticket.search).
+    search_words: Mapped[str | None] = mapped_column(Text)
 
     caller_name: Mapped[str | None] = mapped_column(String(100))
     caller_phone: Mapped[str | None] = mapped_column(String(32))

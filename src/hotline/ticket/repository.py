@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.kit.clock import utcnow
+from hotline.ticket import search
 from hotline.ticket.models import CoHandler, Summons, Ticket, TicketEvent
 from hotline.ticket.schemas import TicketFilters
 
@@ -45,8 +46,10 @@ def overdue(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _filtered(filters: TicketFilters, now: datetime) -> Select[Ticket]:
+def _filtered(filters: TicketFilters, now: datetime, dialect: str) -> Select[Ticket]:
     query = select(Ticket)
+    if filters.q is not None:
+        query = query.where(search.matching(dialect, search.query_words(filters.q)))
     exact = {
         Ticket.kind: filters.kind,
         Ticket.category_code: filters.category,
@@ -68,6 +71,7 @@ def _filtered(filters: TicketFilters, now: datetime) -> Select[Ticket]:
         "supervised": Ticket.supervised_at.is_not(None),
         "designated": Ticket.designated.is_(True),
         "repeat": Ticket.possible_repeat_of_id.is_not(None),
+        "imported": Ticket.imported.is_(True),
     }
     for name, condition in flags.items():
         wanted = getattr(filters, name)
@@ -97,7 +101,7 @@ async def page(
     """Newest first, keyset-paged on (created_at, id); ``limit + 1`` rows tell if more follow.
     ``visible`` narrows to what the caller may read (ticket.visibility.scope); ``now`` is when
     ``overdue`` is judged (default: the clock's now)."""
-    query = _filtered(filters, now or utcnow())
+    query = _filtered(filters, now or utcnow(), session.get_bind().dialect.name)
     if visible is not None:
         query = query.where(visible)
     if after is not None:

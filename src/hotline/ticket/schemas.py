@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -257,6 +259,13 @@ def _comma_list(value: Any) -> Any:
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
+def _has_a_word(value: str) -> str:
+    """A search needs a letter or a digit: punctuation and spaces alone find nothing."""
+    if not any(unicodedata.category(c)[0] in "LN" for c in value):
+        raise ValueError("has no word to search for (only punctuation or spaces)")
+    return value
+
+
         return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
     return value
 
@@ -271,6 +280,13 @@ class TicketFilters(BaseModel):
     )
     kind: Kind | None = None
     category: Code | None = None
+    q: Annotated[str, AfterValidator(_has_a_word)] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Words that the content or the reply must all contain (jieba's cut of the"
+        " text: 井盖 缺失, or 井盖缺失 as one)",
+    )
     line: Line | None = None
     urgency: Urgency | None = None
     unit: Code | None = Field(default=None, description="The owning unit (a grid or department)")
