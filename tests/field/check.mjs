@@ -1,6 +1,6 @@
 // A grid worker's morning on the field page (/m), on a phone-sized Chromium through
-// playwright-core: sign in, see a new ticket arrive without reloading, sign it, add a note with a
-// photo from a file, reply with an `after` photo, queue a note with the network cut and see it
+// playwright-core: sign in, see a new ticket arrive without reloading, sign it, whistle for a
+// member who reports in from another phone, add a note with a photo from a file, reply with an `after` photo, queue a note with the network cut and see it
 // sent when the network is back, and lose the answer to one more note (sent again with its
 // Idempotency-Key). Prints what it saw as JSON for test_field_page.py to compare with the API.
 // Configuration as JSON on stdin: {base, chromium, workerKey, agentKey, ticket, listShot,
@@ -139,6 +139,32 @@ try {
   await page.tap(testid("action-sign"));
   await page.waitForSelector(`${testid("t-status")}[data-status=signed]`, { timeout: 20000 });
   step("signed");
+
+  // Blow the whistle for one of the grid's department members, who reports in from the spot.
+  await page.tap(testid("action-whistle"));
+  await page.waitForSelector(`${testid("members")} input[value="${config.memberId}"]`);
+  await page.fill(testid("field-reason"), "井下管线归属不明，请供水部门到场确认");
+  await page.check(`${testid("members")} input[value="${config.memberId}"]`);
+  await page.tap(testid("form-submit"));
+  await page.waitForSelector(testid("action-form"), { state: "hidden" });
+  await waitOutboxEmpty(page);
+  await page.waitForSelector('[data-testid="timeline"] li[data-action=whistled]', { timeout: 20000 });
+  step("whistled");
+  const memberContext = await browser.newContext(PHONE);
+  const member = await memberContext.newPage();
+  watch(member);
+  await member.goto(`${config.base}/m#key=${encodeURIComponent(config.memberKey)}`);
+  await member.waitForSelector(`${cardSelector}.whistle`, { timeout: 40000 });
+  out.member = { card: await member.locator(cardSelector).innerText() };
+  await member.tap(cardSelector);
+  await member.waitForSelector(testid("action-report-in"));
+  out.member.actions = await member.$$eval('[data-testid="actions"] button', (b) => b.map((x) => x.dataset.action));
+  await act(member, "report-in", async () => member.fill(testid("field-note"), "供水所已到场"));
+  await waitOutboxEmpty(member);
+  await member.waitForSelector('[data-testid="timeline"] li[data-action=reported_in]', { timeout: 20000 });
+  out.member.reported = await member.locator('[data-testid="timeline"] li[data-action=reported_in]').innerText();
+  await memberContext.close();
+  step("reported in");
 
   const during = await jpeg(page, join(config.photoDir, "during.jpg"), "处置中", "#2b6cb0");
   await act(page, "note", async () => {

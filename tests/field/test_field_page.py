@@ -1,7 +1,8 @@
 """The field page as a grid worker uses it: `hotline serve --demo`, then /m in headless Chromium
 at a phone's size (check.mjs, playwright-core driving Debian's chromium). The worker signs in,
-sees a new ticket arrive without reloading, signs it, adds a note with a photo from a file,
-replies with an `after` photo, queues a note with the network cut that arrives once it is back,
+sees a new ticket arrive without reloading, signs it, whistles for a department member (who
+reports in from the member's phone, the position in the note), adds a note with a photo from a
+file, replies with an `after` photo, queues a note with the network cut that arrives once it is back,
 and loses the answer to another note, which the outbox sends again with the same
 Idempotency-Key. The API must then hold each action exactly once. It saves docs/field-list.png
 and docs/field-ticket.png.
@@ -140,12 +141,16 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
         grid = earlier[0]["route"]["grid_code"]
         assert grid and all(t["route"]["grid_code"] == grid for t in earlier)
         worker = api.key("worker", grid)
+        summoned = api.call("GET", f"/v1/grids/{grid}", worker)["properties"]["members"][0]
+        member = next(p for p in people if p.get("staff_id") == summoned["id"])
         shown = run_page(
             tools,
             {
                 "base": server.base,
                 "workerKey": worker,
                 "agentKey": agent,
+                "memberKey": member["key"],
+                "memberId": summoned["id"],
                 "ticket": MANHOLE,
                 "listShot": str(LIST_SHOT),
                 "ticketShot": str(TICKET_SHOT),
@@ -162,6 +167,14 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
     # Nothing done twice, nothing lost: one sign-for, one reply, each note once.
     actions = Counter(e["action"] for e in events)
     assert actions["signed"] == 1 and actions["replied"] == 1
+    # The whistle summoned the member chosen, who reported in with the phone's position.
+    (whistled,) = [e for e in events if e["action"] == "whistled"]
+    assert whistled["details"]["members"] == [summoned["id"]]
+    (reported,) = [e for e in events if e["action"] == "reported_in"]
+    assert reported["actor"]["name"] == member["name"]
+    assert reported["details"]["note"].startswith("供水所已到场\n报到位置：北纬 42.515000，东经 123.410000")
+    assert "吹哨待报到" in shown["member"]["card"]
+    assert shown["member"]["actions"] == ["report-in", "note"]
     notes = Counter(e["details"]["text"] for e in events if e["action"] == "noted")
     assert notes == {NOTE: 1, OFFLINE_NOTE: 1, LOST_NOTE: 1}
     assert shown["noteRequests"] == 2 and shown["lostAnswerStatus"] == 200

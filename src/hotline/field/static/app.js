@@ -387,6 +387,8 @@
       const entry = state.entries.get(item.ticket_id) || { summons: new Map() };
       entry.ticket = item.ticket;
       entry.change = item.change;
+      // Listed as the caller's own ticket (not only as a whistle addressed to them).
+      if (item.type === "ticket") entry.owned = true;
       if (item.type === "whistle" && item.summons) entry.summons.set(item.summons.id, item.summons);
       state.entries.set(item.ticket_id, entry);
       if (item.ticket.status === "closed") state.entries.delete(item.ticket_id);
@@ -706,18 +708,20 @@
   function renderActions(t, entry) {
     const box = $("#actions");
     const summoned = [...entry.summons.values()].some((s) => !s.reported_at);
-    const owning = ["signed", "rework"].includes(t.status);
+    // Someone only summoned to a ticket reports in and adds notes; the rest is the owner's.
+    const owner = entry.owned || entry.summons.size === 0;
+    const owning = owner && ["signed", "rework"].includes(t.status);
     const buttons = [];
     const add = (id, label, handler, main = false) =>
       buttons.push(el("button", {
         type: "button", class: main ? "primary main" : "ghost", "data-action": id, "data-testid": `action-${id}`, text: label, onclick: handler,
       }));
-    if (t.status === "dispatched" || (t.status === "rework" && !t.signed_at)) add("sign", "签收", () => sign(t), true);
+    if (owner && (t.status === "dispatched" || (t.status === "rework" && !t.signed_at))) add("sign", "签收", () => sign(t), true);
     if (summoned) add("report-in", "到场报到", () => reportInForm(t), true);
     if (owning) add("reply", "办结答复", () => replyForm(t), !summoned);
     if (t.status !== "closed" && t.status !== "triage") add("note", "记录进展", () => noteForm(t));
     if (owning && !summoned) add("whistle", "吹哨", () => whistleForm(t));
-    if (t.status === "dispatched" && !t.designated) add("return", "申请退单", () => returnForm(t));
+    if (owner && t.status === "dispatched" && !t.designated) add("return", "申请退单", () => returnForm(t));
     if (owning) add("extension", "申请延期", () => extensionForm(t));
     box.replaceChildren(...buttons);
     box.hidden = buttons.length === 0;
