@@ -1,10 +1,10 @@
 // A grid worker's morning on the field page (/m), on a phone-sized Chromium through
 // playwright-core: sign in, see a new ticket arrive without reloading, sign it, whistle for a
-// member who reports in from another phone, add a note with a photo from a file, reply with an `after` photo, queue a note with the network cut and see it
-// sent when the network is back, and lose the answer to one more note (sent again with its
+// member who reports in from another phone, add a note with a photo from a file, reply with an
+// `after` photo, queue a note with the network cut and see it sent when the network is back, and lose the answer to one more note (sent again with its
 // Idempotency-Key). Prints what it saw as JSON for test_field_page.py to compare with the API.
-// Configuration as JSON on stdin: {base, chromium, workerKey, agentKey, ticket, listShot,
-// ticketShot, photoDir}. Browsers are never downloaded.
+// Configuration as JSON on stdin: {base, chromium, workerKey, agentKey, memberKey, memberId,
+// ticket, listShot, ticketShot, photoDir}. Browsers are never downloaded.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium } from "playwright-core";

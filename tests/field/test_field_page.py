@@ -2,8 +2,8 @@
 at a phone's size (check.mjs, playwright-core driving Debian's chromium). The worker signs in,
 sees a new ticket arrive without reloading, signs it, whistles for a department member (who
 reports in from the member's phone, the position in the note), adds a note with a photo from a
-file, replies with an `after` photo, queues a note with the network cut that arrives once it is back,
-and loses the answer to another note, which the outbox sends again with the same
+file, replies with an `after` photo, queues a note with the network cut that arrives once it is
+back, and loses the answer to another note, which the outbox sends again with the same
 Idempotency-Key. The API must then hold each action exactly once. It saves docs/field-list.png
 and docs/field-ticket.png.
 
@@ -172,7 +172,8 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
     assert whistled["details"]["members"] == [summoned["id"]]
     (reported,) = [e for e in events if e["action"] == "reported_in"]
     assert reported["actor"]["name"] == member["name"]
-    assert reported["details"]["note"].startswith("供水所已到场\n报到位置：北纬 42.515000，东经 123.410000")
+    where = "报到位置：北纬 42.515000，东经 123.410000"
+    assert reported["details"]["note"].startswith(f"供水所已到场\n{where}")
     assert "吹哨待报到" in shown["member"]["card"]
     assert shown["member"]["actions"] == ["report-in", "note"]
     notes = Counter(e["details"]["text"] for e in events if e["action"] == "noted")
