@@ -199,6 +199,12 @@ try {
     count: await outboxCount(page),
     pendingInTimeline: await page.locator(testid("pending-item")).count(),
   };
+  // The phone closes the page meanwhile: the service worker opens it again with no network, and
+  // the note is still in the outbox.
+  await page.reload();
+  await page.waitForSelector("body[data-view=ticket]");
+  await page.waitForSelector(`${testid("outbox")}:not([hidden])`);
+  out.offline.afterReload = await outboxCount(page);
   await context.setOffline(false);
   await waitOutboxEmpty(page);
   await page.waitForFunction((text) =>

@@ -181,7 +181,8 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
     assert shown["noteRequests"] == 2 and shown["lostAnswerStatus"] == 200
     assert sorted(p["stage"] for p in photos) == ["after", "during"]
     assert sorted(shown["photos"]) == ["after", "during"]
-    assert shown["offline"] == {"badge": "待发送 1 条", "count": 1, "pendingInTimeline": 1}
+    offline = {"badge": "待发送 1 条", "count": 1, "pendingInTimeline": 1, "afterReload": 1}
+    assert shown["offline"] == offline
 
     # The list updated itself, fits the phone, counts down, and shows the late one in red.
     assert shown["serviceWorker"] == f"{server.base}/m"

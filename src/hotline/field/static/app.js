@@ -515,7 +515,11 @@
       renderPhotos();
     } catch (error) {
       if (error instanceof HttpError && error.status === 401) return signOutForKey();
-      if (!state.entries.has(id)) addProblem(`打不开工单：${error.message}`);
+      if (state.entries.has(id)) return;
+      if (!navigator.onLine) {
+        $("#t-content").textContent = "离线：联网后显示工单内容。待发送的内容会在联网后自动发出。";
+        $("#title").textContent = `工单 ${id}`;
+      } else addProblem(`打不开工单：${error.message}`);
     }
   }
 
