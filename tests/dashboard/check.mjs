@@ -1,6 +1,7 @@
 // Opens /dashboard in Debian's chromium through playwright-core and prints what it shows, as
 // JSON, for test_dashboard.py to compare with the API. Configuration comes as JSON on stdin:
 // {base, key, chromium, screenshot, phoneScreenshot}. Browsers are never downloaded.
+import { readFile } from "node:fs/promises";
 import { chromium } from "playwright-core";
 
 const config = JSON.parse(await new Promise((resolve) => {
@@ -116,6 +117,14 @@ try {
   };
   out.textEn = await page.locator("body").innerText();
   await page.click('[data-testid="lang-toggle"]');
+
+  // 下载通报: the month's workbook, fetched with the key and saved from a blob.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click('[data-testid="download-report"]'),
+  ]);
+  const workbook = await readFile(await download.path());
+  out.report = { name: download.suggestedFilename(), zip: workbook.subarray(0, 2).toString(), bytes: workbook.length };
 
   // A phone, signed in by the key the desk context stored.
   const phone = await browser.newContext({

@@ -219,6 +219,10 @@ def test_the_page_shows_the_figures_of_the_json(settings: Settings, tmp_path: Pa
 
         assert shown["afterReload"] == shown["rates"]["completion"]
         assert shown["phone"] == {**shown["rates"]["completion"], "scrollWidth": 390}
+        # The 下载通报 button: this month's report, as GET /v1/reports/month names it.
+        month = period["from"][:7]
+        assert shown["report"]["name"] == f"通报-{month}.xlsx"
+        assert shown["report"]["zip"] == "PK" and shown["report"]["bytes"] > 5000
         assert shown["english"] == {
             "title": "12345 Hotline Dashboard",
             "completion": "Completion rate",

@@ -230,7 +230,7 @@ class TestCommand:
         done = CliRunner().invoke(
             cli, [*base, "--period", "month", "--start", "2026-11-02", "-o", "x.xlsx"]
         )
-        assert done.exit_code == 2 and "1日" in done.output
+        assert done.exit_code == 2 and ("1日" in done.output or "1st" in done.output)
         done = CliRunner().invoke(
             cli, [*base, "--period", "month", "--start", "2026-11-01", "-o", "x.pdf"]
         )

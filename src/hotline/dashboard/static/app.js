@@ -110,6 +110,12 @@
       status_loading: "正在加载…",
       status_ready: "每 {s} 秒自动刷新 · 更新于 {time}",
       status_failed: "刷新失败（{error}），{s} 秒后重试",
+      report: "通报",
+      report_month: "月报",
+      report_week: "周报",
+      report_quarter: "季报",
+      download_report: "下载通报",
+      report_failed: "通报下载失败（{error}）",
       bad_key: "密钥无效或已停用",
       forbidden: "此密钥无权查看统计，请使用查看者密钥",
       footer: "数据来自本站 API，仅含统计数字，不含个人信息。",
@@ -196,6 +202,12 @@
       status_loading: "Loading…",
       status_ready: "Refreshes every {s} s · updated {time}",
       status_failed: "Refresh failed ({error}); retrying in {s} s",
+      report: "Report",
+      report_month: "Month",
+      report_week: "Week",
+      report_quarter: "Quarter",
+      download_report: "Download report",
+      report_failed: "The report could not be downloaded ({error})",
       bad_key: "The key is wrong or revoked",
       forbidden: "This key may not read the figures; use a viewer key",
       footer: "Figures from this site's API: counts and rates only, no personal data.",
@@ -312,6 +324,59 @@
       throw new Error(problem.detail || `HTTP ${answer.status}`);
     }
     return answer.json();
+  }
+
+  // The report (通报) of the week, month or quarter holding the period's first day: a week
+  // starts on a Monday, a quarter on 1 Jan/Apr/Jul/Oct (the API refuses any other start).
+  function reportStart(kind, day) {
+    const [year, month] = day.split("-").map(Number);
+    if (kind === "week") {
+      const back = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7;
+      return addDays(day, -back);
+    }
+    const first = kind === "quarter" ? Math.floor((month - 1) / 3) * 3 + 1 : month;
+    return `${year}-${String(first).padStart(2, "0")}-01`;
+  }
+
+  function attachmentName(disposition, fallback) {
+    const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
+    return encoded ? decodeURIComponent(encoded[1]) : fallback;
+  }
+
+  // Fetched with the key (a plain link could not carry it) and handed over as a blob.
+  async function downloadReport() {
+    const kind = $("#report-kind").value;
+    const start = reportStart(kind, $("#from").value || countyToday());
+    const url = new URL(`v1/reports/${kind}`, document.baseURI);
+    if (url.origin !== location.origin) throw new Error("refusing to send the key elsewhere");
+    url.searchParams.set("start", start);
+    url.searchParams.set("format", "xlsx");
+    const button = $("#report");
+    button.disabled = true;
+    try {
+      const answer = await fetch(url, {
+        headers: { Authorization: `Bearer ${state.key}` },
+        cache: "no-store",
+        credentials: "omit",
+        redirect: "error",
+      });
+      if (!answer.ok) {
+        const problem = await answer.json().catch(() => ({}));
+        throw new Error(problem.detail || `HTTP ${answer.status}`);
+      }
+      const name = attachmentName(answer.headers.get("Content-Disposition"), `通报-${start}.xlsx`);
+      const link = el("a", { href: URL.createObjectURL(await answer.blob()), download: name });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    } catch (error) {
+      const node = $("#status");
+      node.classList.add("failed");
+      node.textContent = t("report_failed", { error: error.message });
+    } finally {
+      button.disabled = false;
+    }
   }
 
   async function loadGrids() {
@@ -885,6 +950,7 @@
       if (key) signIn(key);
     });
     $("#signout").addEventListener("click", () => signOut());
+    $("#report").addEventListener("click", () => downloadReport());
     $("#lang").addEventListener("click", () => {
       state.lang = state.lang === "en" ? "zh" : "en";
       localStorage.setItem(LANG_STORE, state.lang);
