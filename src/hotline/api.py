@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from hotline.attachment.endpoints import router as attachments
 from hotline.audit.endpoints import router as audit
 from hotline.caller.endpoints import router as callers
 from hotline.dashboard.endpoints import router as dashboard
@@ -28,6 +29,7 @@ router.include_router(tickets)
 router.include_router(callers)
 router.include_router(organisation)
 router.include_router(workflow)
+router.include_router(attachments)
 router.include_router(escalation)
 router.include_router(clocks)
 router.include_router(metrics)

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 import hotline
 from hotline.api import router
+from hotline.attachment.endpoints import FORM_OVERHEAD, UPLOAD_PATH
 from hotline.auth.roles import Role
 from hotline.auth.service import Keys
 from hotline.auth.throttle import Throttle
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         overrides={"/v1/grids/import": settings.max_import_bytes},
+        patterns={UPLOAD_PATH: settings.attachments.max_bytes + FORM_OVERHEAD},
     )
     app.add_middleware(MethodsMiddleware, routes=app)
     app.add_middleware(PublicCORSMiddleware, prefixes=["/open311/"])

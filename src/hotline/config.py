@@ -89,6 +89,23 @@ class WebhookSettings(BaseModel):
         return self
 
 
+class AttachmentSettings(BaseModel):
+    # Where photos are kept: empty, `attachments/` in the data directory. Several API
+    # processes or replicas share one directory (one volume); files are written whole and
+    # renamed into place, named by a random id.
+    dir: Path | None = None
+    # One photo's bytes as sent (a larger one is 413), and its pixels (a decompression bomb).
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=50_000_000, ge=1)
+    # Photos one ticket may hold (the next is 409 attachment_limit).
+    per_ticket: int = Field(default=30, ge=1)
+    # The longest side of the served copy and of the thumbnail, in pixels.
+    served_px: int = Field(default=2560, ge=64)
+    thumb_px: int = Field(default=320, ge=16)
+    # A photo taken farther than this from the ticket's place is flagged far_from_place.
+    far_metres: float = Field(default=5000.0, gt=0)
+
+
 class CountySettings(BaseModel):
     timezone: str = "Asia/Shanghai"
     name: str = "法库县"
@@ -107,6 +124,7 @@ class Settings(BaseSettings):
     county: CountySettings = CountySettings()
     sweeper: SweeperSettings = SweeperSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
     max_body_bytes: int = 64 * 1024
     # County files (POST /v1/grids/import) are larger; bigger ones go through the CLI.
     max_import_bytes: int = 64 * 1024 * 1024
@@ -129,6 +147,10 @@ class Settings(BaseSettings):
         if self.database.url is None:
             return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').resolve()}"
         return async_url(self.database.url)
+
+    @property
+    def attachment_dir(self) -> Path:
+        return self.attachments.dir or self.data_dir / "attachments"
 
     def phone_hash_key(self) -> bytes:
         """The configured key, else one generated on first use and kept in the data directory."""

@@ -5,9 +5,11 @@
     ├── Forbidden           403 known caller, not allowed
     ├── NotFound            404
     ├── Conflict            409 (InvalidTransition names the current state; Designated the
-    │                           ruling that holds the ticket)
+    │                           ruling that holds the ticket; PhotoRequired the missing photo;
+    │                           AttachmentLimit a ticket's photos are full)
     ├── PreconditionFailed  412 stale If-Match version
     ├── PayloadTooLarge     413
+    ├── UnsupportedMediaType 415 a file whose bytes are not of an accepted type
     ├── Unprocessable       422 well-formed but unacceptable (e.g. idempotency key reuse)
     │   └── OutOfRange      422 a number the database cannot hold
     ├── TooManyRequests     429
@@ -76,12 +78,27 @@ class Designated(Conflict):
     code, title = "designated", "Held by a ruling of the confirmation group"
 
 
+class PhotoRequired(Conflict):
+    code = "photo_required"
+    title, title_en = "缺少所需的照片", "A required photo is missing"
+
+
+class AttachmentLimit(Conflict):
+    code = "attachment_limit"
+    title, title_en = "工单照片已达上限", "The ticket holds as many photos as it may"
+
+
 class PreconditionFailed(HotlineError):
     status, code, title = 412, "stale_version", "The ticket has changed since that version"
 
 
 class PayloadTooLarge(HotlineError):
     status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class UnsupportedMediaType(HotlineError):
+    status, code = 415, "unsupported_media_type"
+    title, title_en = "不支持的文件类型", "Unsupported media type"
 
 
 class Unprocessable(HotlineError):

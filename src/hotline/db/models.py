@@ -1,5 +1,6 @@
 """Every model module, imported once so the metadata alembic compares against is complete."""
 
+from hotline.attachment import models as attachment_models
 from hotline.audit import models as audit_models
 from hotline.auth import models as auth_models
 from hotline.change import models as change_models
@@ -7,6 +8,7 @@ from hotline.db import config_state
 from hotline.db.base import Base
 from hotline.escalation import models as escalation_models
 from hotline.hotspot import models as hotspot_models
+from hotline.idempotency import models as idempotency_models
 from hotline.metrics import models as metrics_models
 from hotline.org import models as org_models
 from hotline.report import models as report_models
@@ -18,12 +20,14 @@ from hotline.workflow import models as workflow_models
 metadata = Base.metadata
 
 __all__ = [
+    "attachment_models",
     "audit_models",
     "auth_models",
     "change_models",
     "config_state",
     "escalation_models",
     "hotspot_models",
+    "idempotency_models",
     "metadata",
     "metrics_models",
     "org_models",

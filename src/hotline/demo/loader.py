@@ -84,6 +84,10 @@ async def _organisation(session: AsyncSession, now: datetime) -> list[tuple[str,
             ),
             now=now,
         )
+    for code in people.AFTER_PHOTO_CATEGORIES:
+        needs_photo = await org_repository.category(session, code)
+        if needs_photo is not None:
+            needs_photo.requires_after_photo = True
     await catalogue.create_rule(
         session,
         RuleCreate(

@@ -50,4 +50,7 @@ CATEGORY_RULES = {
     "environment.pollution": "ECOLOGY",
 }
 ENTERPRISE_LINE_DEPARTMENT = "BUSINESS"
+# Matters whose reply needs an `after` photo (catalogue data): a removed illegal structure, a
+# felled or replanted tree.
+AFTER_PHOTO_CATEGORIES = ("urban.construction", "urban.greening")
 MEMBERS_PER_DEPARTMENT = 2

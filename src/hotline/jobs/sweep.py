@@ -6,7 +6,8 @@ Several processes may sweep at once: rows are claimed with ``FOR UPDATE SKIP LOC
 PostgreSQL (SQLite serialises writers), and each row's marks are re-read under the lock, so no
 reminder, breach or escalation happens twice. The serve loop also takes a PostgreSQL advisory
 lock per pass, so only one process sweeps at a time. Each batch's unit of work numbers its rows
-in one statement (hotline.change).
+in one statement (hotline.change). A pass ends by forgetting the actions' Idempotency-Keys
+older than their keeping (48 h).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.change import pipeline
 from hotline.db.session import unit_of_work
 from hotline.escalation.service import Ladder, escalate
+from hotline.idempotency import service as idempotency
 from hotline.kit.clock import local_iso, utcnow
 from hotline.routing.state import RoutingCache
 from hotline.sla import sweep_rules
@@ -39,6 +41,8 @@ class Report:
     reminded: int = 0
     overdue: int = 0
     escalated: int = 0
+    # Idempotency-Keys of actions past their keeping (hotline.idempotency).
+    keys_forgotten: int = 0
     seconds: float = 0.0
     by_clock: dict[str, int] = field(default_factory=dict)
 
@@ -194,5 +198,7 @@ async def sweep(
         pass
     while await _summons(run) == BATCH:
         pass
+    async with unit_of_work(maker) as session:
+        report.keys_forgotten = await idempotency.purge(session, now)
     report.seconds = time.perf_counter() - started
     return report

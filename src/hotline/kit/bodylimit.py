@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,17 +18,23 @@ class BodyTooLarge(HTTPException):
 
 class BodyLimitMiddleware:
     def __init__(
-        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: dict[str, int] | None = None,
+        patterns: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.overrides = overrides or {}
+        # Paths with an id in them (a photo upload): regular expressions matched in full.
+        self.patterns = [(re.compile(p), n) for p, n in (patterns or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.overrides.get(scope.get("path", ""), self.max_bytes)
+        limit = self._limit(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -56,6 +63,11 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await self._refuse(scope, send, limit)
+
+    def _limit(self, path: str) -> int:
+        if path in self.overrides:
+            return self.overrides[path]
+        return next((n for p, n in self.patterns if p.fullmatch(path)), self.max_bytes)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(

@@ -85,6 +85,8 @@ class Category(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # A reply is refused (409 photo_required) until the work round has an `after` photo.
+    requires_after_photo: Mapped[bool] = mapped_column(default=False)
     # Managed through the API (org.category_admin): the category above it, the department on
     # duty for it (kept as a catalogue rule of source "category"), the urgency a ticket that
     # names none gets.

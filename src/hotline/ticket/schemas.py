@@ -313,3 +313,5 @@ class CategoryRead(FromRow):
     group: str = Field(validation_alias="group_name")
     description: str
     keywords: list[str]
+    # Catalogue data: a reply needs an `after` photo of the current work round.
+    requires_after_photo: bool = False

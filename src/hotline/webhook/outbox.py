@@ -2,7 +2,7 @@
 change sends nothing, a committed one is delivered at least once.
 
 Payloads name the ticket, its number, state, unit, grid, assignee id and deadlines; never a
-caller's name or phone (DESIGN.md §8).
+caller's name or phone (DESIGN.md §8), and of a photo only its id and stage.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ TYPES = {
     "answered": "ticket.closed",
     "merged": "ticket.closed",
     "terminated": "ticket.closed",
+    "attachment_added": "ticket.attachment_added",
 }
 EVENT_TYPES = sorted({*TYPES.values(), "cluster.found", "webhook.ping"})
 
@@ -139,4 +140,8 @@ async def write(session: AsyncSession, events: list[tuple[Any, Any]]) -> None:
                         "to_state": event.to_status,
                     },
                 }
+                if event.action == "attachment_added":
+                    # A photo travels by id only: subscribers fetch it with a key that may.
+                    shown = event.details or {}
+                    data["attachment"] = {"id": shown["attachment_id"], "stage": shown["stage"]}
                 add(session, webhook_id, event_type, message(event_type, data, now), now)

@@ -86,9 +86,23 @@ async def locked(
 ) -> Ticket:
     """The ticket, row-locked until commit (two actors cannot both win), visible to the caller
     and at the version they expect."""
+    return await admit(session, await lock(session, ticket_id), principal, if_match)
+
+
+async def lock(session: AsyncSession, ticket_id: int) -> Ticket:
+    """The ticket row-locked until commit, for nobody in particular yet (404 if none)."""
     ticket = await ticket_repository.locked(session, ticket_id)
     if ticket is None:
         raise NotFound(f"No ticket {ticket_id}")
+    return ticket
+
+
+async def admit(
+    session: AsyncSession, ticket: Ticket, principal: Principal, if_match: int | None
+) -> Ticket:
+    """The locked ticket for ``principal`` to change: 403 for the viewer, 404 when it is not
+    theirs to see, 412 when ``if_match`` names another version."""
+    ticket_id = ticket.id
     # Locked for a change: whoever it concerns now hears of it (hotline.change).
     pipeline.touch(session, ticket)
     if principal.role is Role.viewer:

@@ -4,6 +4,7 @@ each checks role and standing (403), state (409) and version (412)."""
 
 from __future__ import annotations
 
+from hotline.attachment import service as attachment_service
 from hotline.auth.roles import Role
 from hotline.errors import Conflict, Forbidden, Unprocessable
 from hotline.kit.clock import local_iso
@@ -171,6 +172,7 @@ async def reply(act: Act, ticket: Ticket, data: schemas.ReplyIn) -> Ticket:
     p = act.principal
     common.require(actors.handles(p, ticket), "Only the ticket's owner may reply")
     before = common.move(ticket, Action.reply)
+    await attachment_service.require_after_photo(act.session, ticket)
     ticket.replied_at = act.now
     late = ticket.reply_due_at is not None and act.now > ticket.reply_due_at
     co_reports = [

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from hotline.audit import service as audit
@@ -25,6 +25,8 @@ from hotline.errors import (
     Unprocessable,
     responses,
 )
+from hotline.idempotency import service as keys
+from hotline.idempotency.headers import IdempotencyKey, answer
 from hotline.kit.clock import Now
 from hotline.kit.types import Id
 from hotline.sla.calendars import Calendar
@@ -78,7 +80,9 @@ Handler = Callable[[Act, Ticket, Any], Awaitable[Ticket]]
 DOC = (
     "State errors are 409 with the current `state` (a ticket a ruling holds: `designated`, "
     "naming the `ruling`); a stale `If-Match` is 412; a role that never takes this action is "
-    "403, and so is acting on a ticket that is not yours."
+    "403, and so is acting on a ticket that is not yours. With an `Idempotency-Key`, a retry "
+    "of an action that succeeded answers its first answer (`Idempotent-Replayed: true`) and "
+    "does nothing again; the same key with another body is 422."
 )
 
 
@@ -97,24 +101,49 @@ class ActionRoute:
 
 
 def add_action(router: APIRouter, action: ActionRoute) -> None:
-    """Register the action's endpoint: lock the ticket (404, 412), run the handler in the
-    request's transaction, answer the ticket as the actor may see it."""
+    """Register the action's endpoint: lock the ticket (404), answer a replayed
+    ``Idempotency-Key`` as it was first answered, admit the actor (404, 412), run the handler
+    in the request's transaction and answer the ticket as the actor may see it, keeping the
+    answer with the key (hotline.idempotency)."""
     allowed = Annotated[Principal, Depends(require(*action.roles))]
 
     async def endpoint(
         principal: Principal,
-        ticket: LockedTicket,
+        ticket_id: Id,
         data: BaseModel,
         request: Request,
         session: Session,
         calendar: Calendar,
         now: Now,
-    ) -> TicketRead:
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        version = _version(if_match)
+        claim = keys.claim(
+            principal.key_id,
+            idempotency_key,
+            f"POST /v1/tickets/{{id}}/{action.path}",
+            ticket_id,
+            data.model_dump(mode="json"),
+        )
+        # The key is looked up holding the ticket's lock: an identical request racing this one
+        # waits for it here, then finds its answer.
+        ticket = await common.lock(session, ticket_id)
+        where = f"/v1/tickets/{ticket_id} (action)"
+        stored = await keys.replayed(session, claim)
+        if stored is not None:
+            audit.note(
+                session, principal, where, [TicketRead.model_validate_json(stored.body)], now=now
+            )
+            return answer(stored, replayed=True)
+        ticket = await common.admit(session, ticket, principal, version)
         act = Act(session, principal, now, calendar, request.app.state.routing)
         read = present(principal, await action.handler(act, ticket, data))
         # The answer hands the actor the ticket, caller included where they may see it.
-        audit.note(session, principal, f"/v1/tickets/{ticket.id} (action)", [read], now=act.now)
-        return read
+        audit.note(session, principal, where, [read], now=act.now)
+        body = read.model_dump_json()
+        await keys.remember(session, claim, 200, body, now=act.now)
+        return Response(body, media_type="application/json")
 
     # Set here, not written above: the module's annotations are strings (PEP 563) that FastAPI
     # would look up in the module, where neither the schema nor the role alias lives.

@@ -1,0 +1,1 @@
+"""Idempotency-Key for every action (workflow actions, photo uploads): the first answer kept."""
