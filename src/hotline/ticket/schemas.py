@@ -217,6 +217,7 @@ class TicketRead(BaseModel):
     replied_at: LocalTime | None
     closed_at: LocalTime | None
     external_id: str | None
+    imported: bool = Field(description="History brought by an import: no clocks, no webhooks")
     created_at: LocalTime
     updated_at: LocalTime
     version: int
@@ -254,11 +255,6 @@ def _not_a_number(value: Any) -> Any:
 Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 
-def _comma_list(value: Any) -> Any:
-    """``status=signed,rework`` and ``status=signed&status=rework`` alike."""
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, list):
 def _has_a_word(value: str) -> str:
     """A search needs a letter or a digit: punctuation and spaces alone find nothing."""
     if not any(unicodedata.category(c)[0] in "LN" for c in value):
@@ -266,6 +262,11 @@ def _has_a_word(value: str) -> str:
     return value
 
 
+def _comma_list(value: Any) -> Any:
+    """``status=signed,rework`` and ``status=signed&status=rework`` alike."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
         return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
     return value
 
@@ -275,11 +276,6 @@ class TicketFilters(BaseModel):
     only such tickets, false only the others. (Unknown names are kit.query's to refuse: the
     route's other parameters, limit and cursor, reach this model too.)"""
 
-    status: Annotated[list[Status], BeforeValidator(_comma_list)] | None = Field(
-        default=None, description="One or several, repeated or comma-separated"
-    )
-    kind: Kind | None = None
-    category: Code | None = None
     q: Annotated[str, AfterValidator(_has_a_word)] | None = Field(
         default=None,
         min_length=1,
@@ -287,6 +283,11 @@ class TicketFilters(BaseModel):
         description="Words that the content or the reply must all contain (jieba's cut of the"
         " text: 井盖 缺失, or 井盖缺失 as one)",
     )
+    status: Annotated[list[Status], BeforeValidator(_comma_list)] | None = Field(
+        default=None, description="One or several, repeated or comma-separated"
+    )
+    kind: Kind | None = None
+    category: Code | None = None
     line: Line | None = None
     urgency: Urgency | None = None
     unit: Code | None = Field(default=None, description="The owning unit (a grid or department)")
@@ -300,6 +301,9 @@ class TicketFilters(BaseModel):
     supervised: bool | None = Field(default=None, description="Under supervision (督办)")
     designated: bool | None = Field(default=None, description="Designated by the centre (指定)")
     repeat: bool | None = Field(default=None, description="Flagged as a possible repeat")
+    imported: bool | None = Field(
+        default=None, description="Brought by a history import (hotline tickets import)"
+    )
     created_after: Instant | None = None
     created_before: Instant | None = None
     closed_after: Instant | None = None
@@ -311,6 +315,10 @@ class CategoryRead(FromRow):
     name: str
     name_en: str
     group: str = Field(validation_alias="group_name")
+    parent: str | None = Field(validation_alias="parent_code")
+    duty_unit: str | None = Field(validation_alias="duty_unit_code")
+    default_urgency: Urgency | None
+    active: bool = Field(description="false: no longer offered for new tickets")
     description: str
     keywords: list[str]
     # Catalogue data: a reply needs an `after` photo of the current work round.
