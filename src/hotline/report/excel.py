@@ -26,6 +26,7 @@ from hotline.report.tables import Table, tables
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 PERCENT = "0.0%"
+CENTRED = frozenset({"类型", "等级", "状态"})
 HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 THIN = Side(style="thin", color="A0A7B0")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -64,6 +65,8 @@ def _sheet(book: Workbook, table: Table, first: bool) -> None:
             cell.border = BORDER
             if kind == "rate":
                 cell.number_format = PERCENT
+            elif table.headers[col - 1] in CENTRED:
+                cell.alignment = Alignment(horizontal="center")
             if r == last and table.sheet == "单位考核":
                 cell.font = Font(bold=True)  # the total row
     for col, header in enumerate(table.headers, 1):
