@@ -4,7 +4,7 @@
 // `after` photo, queue a note with the network cut and see it sent when the network is back, and lose the answer to one more note (sent again with its
 // Idempotency-Key). Prints what it saw as JSON for test_field_page.py to compare with the API.
 // Configuration as JSON on stdin: {base, chromium, workerKey, agentKey, memberKey, memberId,
-// ticket, listShot, ticketShot, photoDir}. Browsers are never downloaded.
+// returnId, ticket, listShot, ticketShot, photoDir}. Browsers are never downloaded.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -166,6 +166,15 @@ try {
   await memberContext.close();
   step("reported in");
 
+  // More time asked for: the request waits for the centre, the ticket stays the worker's.
+  await act(page, "extension", async () => {
+    await page.fill(testid("field-days"), "3");
+    await page.fill(testid("field-reason"), "需等待供水部门停水后施工");
+  });
+  await waitOutboxEmpty(page);
+  await page.waitForSelector('[data-testid="timeline"] li[data-action=extension_requested]', { timeout: 20000 });
+  step("extension asked");
+
   const during = await jpeg(page, join(config.photoDir, "during.jpg"), "处置中", "#2b6cb0");
   await act(page, "note", async () => {
     await page.fill(testid("field-text"), "已到现场，井口已临时围挡");
@@ -230,9 +239,21 @@ try {
   out.noteRequests = lost;
   step("lost answer retried");
 
-  // Back to the list: the ticket whose sign-for deadline was a minute away turns red by itself.
+  // Back to the list; the street light is another grid's business: ask to return it.
   await page.tap(testid("back"));
   await page.waitForSelector("body[data-view=list]");
+  await page.tap(`[data-ticket-id="${config.returnId}"]`);
+  await page.waitForFunction((id) => location.hash === `#t/${id}`, config.returnId);
+  await act(page, "return", async () => {
+    await page.selectOption(testid("field-reason_code"), "not_our_area");
+    await page.fill(testid("field-reason"), "路灯属县供电公司管理，不属本网格");
+  });
+  await waitOutboxEmpty(page);
+  await page.waitForSelector(`${testid("t-status")}[data-status=return_requested]`, { timeout: 20000 });
+  step("return asked");
+  await page.tap(testid("back"));
+  await page.waitForSelector("body[data-view=list]");
+  // The ticket whose sign-for deadline was a minute away turns red by itself.
   await page.waitForSelector(".ticket.overdue", { timeout: 90000 });
   out.list = {
     cards: await page.locator(testid("ticket-card")).count(),
@@ -240,6 +261,7 @@ try {
     overdueText: await page.locator(".ticket.overdue .due").first().innerText(),
     overdueColour: await page.evaluate(() => getComputedStyle(document.querySelector(".ticket.overdue .due")).color),
     status: await page.locator(testid("list-status")).innerText(),
+    places: await page.locator(`${testid("ticket-card")} .where`).allInnerTexts(),
     scrollWidth: await page.evaluate(() => document.documentElement.scrollWidth),
     smallestButton: await page.evaluate(() =>
       Math.min(...[...document.querySelectorAll("button")]

@@ -151,6 +151,7 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
                 "agentKey": agent,
                 "memberKey": member["key"],
                 "memberId": summoned["id"],
+                "returnId": earlier[1]["id"],
                 "ticket": MANHOLE,
                 "listShot": str(LIST_SHOT),
                 "ticketShot": str(TICKET_SHOT),
@@ -161,12 +162,19 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
         ticket = api.call("GET", f"/v1/tickets/{ticket_id}", agent)
         events = api.call("GET", f"/v1/tickets/{ticket_id}/events", agent)
         photos = api.call("GET", f"/v1/tickets/{ticket_id}/attachments", agent)
+        extensions = api.call("GET", "/v1/extensions", api.key("dispatcher"))["items"]
+        returns = api.call("GET", "/v1/returns", api.key("dispatcher"))["items"]
 
     assert ticket["route"]["grid_code"] == grid and ticket["status"] == "replied"
     assert ticket["reply"]["text"] == "井盖已补装，路面恢复通行"
     # Nothing done twice, nothing lost: one sign-for, one reply, each note once.
     actions = Counter(e["action"] for e in events)
     assert actions["signed"] == 1 and actions["replied"] == 1
+    # The requests wait for the centre: three more days for the manhole, the light returned.
+    assert [(r["ticket"]["id"], r["days"]) for r in extensions] == [(ticket_id, 3)]
+    assert [(r["ticket"]["id"], r["reason_code"]) for r in returns] == [
+        (earlier[1]["id"], "not_our_area")
+    ]
     # The whistle summoned the member chosen, who reported in with the phone's position.
     (whistled,) = [e for e in events if e["action"] == "whistled"]
     assert whistled["details"]["members"] == [summoned["id"]]
@@ -195,6 +203,8 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
     assert shown["list"]["overdue"] == 1 and shown["list"]["overdueText"].startswith("签收已超时")
     assert shown["list"]["overdueColour"] == "rgb(176, 0, 32)"
     assert "1 件已超时" in shown["list"]["status"]
+    # Categories by their names, not their codes.
+    assert all(not p.startswith(("urban.", "utility.")) for p in shown["list"]["places"])
 
     # The assignee of a ticket that is not confidential may call; the pin is on the map.
     assert shown["page"]["call"] == f"tel:{CALLER['phone']}"

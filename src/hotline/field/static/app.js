@@ -465,6 +465,7 @@
         apply(page, state.cursor === null);
         state.cursor = page.cursor;
         document.body.dataset.polled = "1";
+        loadCategories();
         delete $("#list-status").dataset.offline;
         listStatus();
         backoff = 2000;
@@ -958,13 +959,22 @@
     show("signin");
   }
 
+  let categoriesLoading = false;
+  /** The category names, once; tried again after each poll until they come. */
+  function loadCategories() {
+    if (state.categories.size || categoriesLoading) return;
+    categoriesLoading = true;
+    api("v1/categories").then((list) => {
+      for (const c of list.items || list) state.categories.set(c.code, c.name);
+      renderList();
+      if (state.ticket) renderTicket(state.ticket);
+    }).catch(() => {}).finally(() => {
+      categoriesLoading = false;
+    });
+  }
+
   async function start() {
-    if (!state.categories.size) {
-      api("v1/categories").then((list) => {
-        for (const c of list.items || list) state.categories.set(c.code, c.name);
-        renderList();
-      }).catch(() => {});
-    }
+    loadCategories();
     state.cursor = null;
     pollLoop();
     route();
