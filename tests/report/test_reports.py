@@ -3,6 +3,7 @@ alignment of ``start``, who may read it, and the CSV (docs/metrics.md, "Reports"
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any
@@ -235,6 +236,23 @@ class TestGradesPolicy:
         r = await client.get("/v1/reports/grades", headers=demo.headers("dispatcher"))
         got = r.json()
         assert got.pop("updated_at") is not None and got == policy
+
+    async def test_two_admins_setting_the_first_policy_at_once_both_succeed(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        def policy(floor: float) -> dict[str, Any]:
+            t = {"on_time_completion": 0.5, "satisfaction": 0.5}
+            return {"a": t, "b": t, "c": t, "satisfaction_floor": floor}
+
+        answers = await asyncio.gather(
+            *(
+                client.put("/v1/reports/grades", json=policy(f), headers=demo.headers("admin"))
+                for f in (0.6, 0.7)
+            )
+        )
+        assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
+        r = await client.get("/v1/reports/grades", headers=demo.headers("admin"))
+        assert r.json()["satisfaction_floor"] in (0.6, 0.7)
 
     @pytest.mark.parametrize(
         "change",

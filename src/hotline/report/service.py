@@ -75,16 +75,19 @@ async def set_policy(session: AsyncSession, new: grades.Policy, now: datetime) -
             field="grades",
             en="Each threshold lies in 0..1, and A ≥ B ≥ C on both rates",
         )
-    row = await repository.locked(session)
-    if row is None:
-        row = ReportGrade(id=1)
-        session.add(row)
-    row.a_on_time, row.a_satisfaction = new.a.on_time, new.a.satisfaction
-    row.b_on_time, row.b_satisfaction = new.b.on_time, new.b.satisfaction
-    row.c_on_time, row.c_satisfaction = new.c.on_time, new.c.satisfaction
-    row.satisfaction_floor = new.satisfaction_floor
-    row.updated_at = now
-    await session.flush()
+    await repository.save(
+        session,
+        {
+            "a_on_time": new.a.on_time,
+            "a_satisfaction": new.a.satisfaction,
+            "b_on_time": new.b.on_time,
+            "b_satisfaction": new.b.satisfaction,
+            "c_on_time": new.c.on_time,
+            "c_satisfaction": new.c.satisfaction,
+            "satisfaction_floor": new.satisfaction_floor,
+            "updated_at": now,
+        },
+    )
 
 
 def handling_units(tree: list[Any]) -> dict[str, str]:
