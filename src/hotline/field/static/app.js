@@ -83,6 +83,7 @@
     entries: new Map(), // ticket id → {ticket, summons: Map(id → summons), change}
     cursor: null,
     categories: new Map(),
+    afterPhoto: new Set(), // categories whose reply needs an `after` photo (409 photo_required)
     grids: new Map(),
     open: null, // the ticket id whose page is shown
     events: [],
@@ -813,10 +814,13 @@
   }
 
   function replyForm(t) {
+    const needed = state.afterPhoto.has(t.category);
+    const after = camera("after");
+    after.required = needed && !state.attachments.some((a) => a.stage === "after");
     openForm("办结答复", [
       field("办理结果", select("outcome", OUTCOMES, "resolved")),
       field("答复内容", textarea("text", "向来电人说明办理结果")),
-      field("处置后照片", camera("after")),
+      field(needed ? "处置后照片（此类工单必须附）" : "处置后照片", after),
     ], async (data, form) => {
       // The photos first: the reply is the last word on the ticket.
       const shots = await photos(form.elements.after, "after");
@@ -965,7 +969,10 @@
     if (state.categories.size || categoriesLoading) return;
     categoriesLoading = true;
     api("v1/categories").then((list) => {
-      for (const c of list.items || list) state.categories.set(c.code, c.name);
+      for (const c of list.items || list) {
+        state.categories.set(c.code, c.name);
+        if (c.requires_after_photo) state.afterPhoto.add(c.code);
+      }
       renderList();
       if (state.ticket) renderTicket(state.ticket);
     }).catch(() => {}).finally(() => {
