@@ -17,6 +17,7 @@ from hotline.ops.prometheus import router as prometheus
 from hotline.org.endpoints import router as organisation
 from hotline.report.endpoints import router as reports
 from hotline.sla.endpoints import router as clocks
+from hotline.suggestion.endpoints import router as suggestions
 from hotline.ticket.endpoints import router as tickets
 from hotline.webhook.endpoints import router as webhooks
 from hotline.workflow.endpoints import router as workflow
@@ -27,6 +28,7 @@ router.include_router(prometheus)
 router.include_router(intake)
 router.include_router(tickets)
 router.include_router(callers)
+router.include_router(suggestions)
 router.include_router(organisation)
 router.include_router(workflow)
 router.include_router(attachments)

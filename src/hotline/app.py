@@ -42,6 +42,8 @@ from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
+from hotline.suggestion.service import Suggester
+from hotline.suggestion.service import clock as suggestion_clock
 from hotline.webhook import outbox
 from hotline.workflow import repository as workflow_repository
 
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         app.state.config = config_state.Watch()
         app.state.keys = Keys()
         app.state.categories = Categories()
+        app.state.suggestions = Suggester(settings.suggestion.threshold, clock=suggestion_clock)
         app.state.routing = RoutingCache()
         app.state.policies = Policies()
         app.state.subscribers = outbox.Subscribers()

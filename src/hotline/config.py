@@ -67,6 +67,17 @@ class SweeperSettings(BaseModel):
     hotspot_interval: float = Field(default=600.0, gt=0)
 
 
+class SuggestionSettings(BaseModel):
+    # Intake takes the top suggestion for a ticket posted without a category when its score
+    # reaches this; below it the ticket goes to triage with the top three (docs/routing.md:
+    # the validation curve it was chosen from).
+    threshold: float = Field(default=0.5, gt=0, le=1)
+    # The sweeper retrains at most this often (seconds; nightly by default) ...
+    retrain_interval: float = Field(default=86_400.0, gt=0)
+    # ... and only when at least this many tickets closed since the active model was trained.
+    retrain_minimum: int = Field(default=200, ge=1)
+
+
 class WebhookSettings(BaseModel):
     # `hotline serve` delivers the outbox every `interval` seconds.
     enabled: bool = True
@@ -124,6 +135,7 @@ class Settings(BaseSettings):
     county: CountySettings = CountySettings()
     sweeper: SweeperSettings = SweeperSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    suggestion: SuggestionSettings = SuggestionSettings()
     attachments: AttachmentSettings = AttachmentSettings()
     max_body_bytes: int = 64 * 1024
     # County files (POST /v1/grids/import) are larger; bigger ones go through the CLI.

@@ -13,6 +13,7 @@ from hotline.metrics import models as metrics_models
 from hotline.org import models as org_models
 from hotline.report import models as report_models
 from hotline.sla import models as sla_models
+from hotline.suggestion import models as suggestion_models
 from hotline.ticket import models as ticket_models
 from hotline.webhook import models as webhook_models
 from hotline.workflow import models as workflow_models
@@ -33,6 +34,7 @@ __all__ = [
     "org_models",
     "report_models",
     "sla_models",
+    "suggestion_models",
     "ticket_models",
     "webhook_models",
     "workflow_models",

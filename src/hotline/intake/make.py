@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,9 +16,11 @@ from hotline.kit.clock import county_zone
 from hotline.org.categories import Known
 from hotline.routing import service as routing_service
 from hotline.routing.coords import to_wgs84
+from hotline.routing.rules import Decision
 from hotline.routing.state import RoutingState
 from hotline.sla import deadlines
 from hotline.sla.calendar import WorkCalendar
+from hotline.suggestion.service import Suggested
 from hotline.ticket import events, search
 from hotline.ticket.models import Ticket, TicketEvent
 from hotline.ticket.schemas import Kind, Status, TicketCreate
@@ -47,6 +50,7 @@ async def make_ticket(
     phone_key: bytes,
     calendar: WorkCalendar,
     now: datetime,
+    suggested: Suggested | None = None,
 ) -> Made:
     """A new ticket, routed at once, its clocks started, with its ``created`` (and, when
     routing decided, ``dispatched``) events: nothing written yet (ticket.intake writes it).
@@ -68,12 +72,14 @@ async def make_ticket(
         lat, lon = to_wgs84(loc.lat, loc.lon, loc.crs.value)
     routed = routing_service.route(
         state,
-        category=data.category,
+        category=category.code,
         line=data.line.value,
         where=routing_service.Where(loc.grid_code, lat, lon, loc.address),
     )
     decision, assignee = routed.decision, routed.assignee
-    route = {
+    if suggested is not None and not suggested.accepted:
+        decision, assignee = _under_threshold(decision, suggested), None
+    route: dict[str, Any] = {
         "method": decision.method,
         "unit_code": decision.unit_code,
         "grid_code": decision.grid_code,
@@ -84,11 +90,14 @@ async def make_ticket(
         + ("" if assignee or decision.grid_code is None else "; no worker on duty: grid queue"),
         "candidates": list(decision.candidates),
     }
+    if suggested is not None:
+        route["category_suggested"] = suggested.route_field()
+        route["category_candidates"] = suggested.candidates
     dispatched = decision.method != "triage"
     ticket = Ticket(
         status=(Status.dispatched if dispatched else Status.triage).value,
         kind=data.kind.value,
-        category_code=data.category,
+        category_code=category.code,
         urgency=data.urgency.value,
         line=data.line.value,
         content=data.content,
@@ -131,6 +140,18 @@ async def make_ticket(
             details={"kind": ticket.kind, "category": ticket.category_code, "line": ticket.line},
         )
     ]
+    if suggested is not None:
+        made.append(
+            events.new(
+                ticket,
+                "category_suggested",
+                actor=None,
+                at=now,
+                from_status=Status.triage.value,
+                to_status=Status.triage.value,
+                details={**suggested.route_field(), "candidates": suggested.candidates},
+            )
+        )
     if dispatched:
         made.append(
             events.new(
@@ -143,6 +164,34 @@ async def make_ticket(
             )
         )
     return Made(ticket, made, routed.neighbourhood)
+
+
+def with_suggestion(data: TicketCreate, suggested: Suggested | None) -> TicketCreate:
+    """The body of a ticket posted without a category, its category the top suggestion's
+    (taken, or provisional while the ticket waits in triage). 422 when nothing could be
+    suggested (no active category)."""
+    if suggested is None:
+        raise Unprocessable(
+            "未填写类别，且没有可建议的类别",
+            en="No category given and none to suggest",
+            field="category",
+        )
+    return data.model_copy(update={"category": suggested.code})
+
+
+def _under_threshold(decision: Decision, suggested: Suggested) -> Decision:
+    """Triage for a ticket whose suggested category scored under the threshold: the dispatcher
+    picks the category (from ``route.category_candidates``) and the owner."""
+    return Decision(
+        "triage",
+        None,
+        None,
+        f"No category given; the suggestion {suggested.code} scored {suggested.score:.2f}, "
+        f"under the threshold {suggested.threshold:.2f}: triage with the top 3 categories "
+        f"(routing alone: {decision.explanation})",
+        candidates=decision.candidates,
+        area_grid=decision.area_grid,
+    )
 
 
 # The columns' defaults, which the ORM would apply only when flushing: the ticket is written by

@@ -49,6 +49,8 @@ from hotline.routing.state import RoutingCache
 from hotline.sla import deadlines
 from hotline.sla.calendars import CalendarCache
 from hotline.sla.policies import Policies
+from hotline.suggestion import service as suggestion_service
+from hotline.suggestion.service import Suggester
 from hotline.ticket import repository as ticket_repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import TicketCreate
@@ -79,6 +81,7 @@ class Caches:
     policies: Policies
     subscribers: outbox.Subscribers
     calendars: CalendarCache
+    suggestions: Suggester
 
     @classmethod
     def of(cls, state: Any) -> Caches:
@@ -91,6 +94,7 @@ class Caches:
             policies=state.policies,
             subscribers=state.subscribers,
             calendars=state.calendars,
+            suggestions=state.suggestions,
         )
 
 
@@ -184,6 +188,10 @@ async def _write(
 ) -> tuple[Ticket, CallerSummary | None]:
     deadlines.use(session, await caches.policies.current(session, seen.policies))
     outbox.use(session, await caches.subscribers.current(session, seen.webhooks))
+    suggested = None
+    if data.category is None:  # the category comes from the suggestion (docs/routing.md)
+        suggested = await caches.suggestions.for_intake(session, data.content)
+        data = make.with_suggestion(data, suggested)
     made = await make.make_ticket(
         session,
         data,
@@ -193,6 +201,7 @@ async def _write(
         phone_key=phone_key,
         calendar=await caches.calendars.current(session, seen.calendar),
         now=now,
+        suggested=suggested,
     )
     ticket = made.ticket
     day = f"{now.astimezone(county_zone()):%Y%m%d}"
@@ -208,6 +217,8 @@ async def _write(
     )
     writing = _Writing(session, caches, seen, made, day, claim, now)
     earlier = await (_write_postgres if pipeline.postgres(session) else _write_sqlite)(writing)
+    if suggested is not None:
+        await suggestion_service.record(session, ticket.id, suggested, now)
     for event in made.events:
         pipeline.event(session, ticket, event)
     return ticket, (earlier if ticket.caller_phone_hash is not None else None)

@@ -22,9 +22,11 @@ class Categories:
         self._generation: int | None = None
         self._known: dict[str, Known] = {}
 
-    async def get(self, session: AsyncSession, code: str, generation: int) -> Known | None:
+    async def get(
+        self, session: AsyncSession, code: str | None, generation: int
+    ) -> Known | None:
         if generation != self._generation:
             rows = await repository.all_categories(session)
             self._known = {c.code: Known(c.code, c.name, c.active) for c in rows}
             self._generation = generation
-        return self._known.get(code)
+        return self._known.get(code) if code is not None else None

@@ -103,7 +103,12 @@ class LocationIn(Strict):
 
 class TicketCreate(Strict):
     kind: Kind
-    category: Code
+    category: Code | None = Field(
+        default=None,
+        description="Without it the top suggestion (POST /v1/suggestions) is taken when its score "
+        "reaches the threshold (route.category_suggested), else the ticket goes to triage with "
+        "the top 3 as route.category_candidates",
+    )
     urgency: Urgency = Urgency.normal
     line: Line = Line.main
     content: Annotated[Text, Field(max_length=4000)]
@@ -138,6 +143,14 @@ class RouteRead(BaseModel):
     rule_id: int | None = Field(default=None, description="The catalogue rule that decided")
     explanation: str = ""
     candidates: list[dict[str, Any]] = []
+    category_suggested: dict[str, Any] | None = Field(
+        default=None,
+        description="For a ticket posted without a category: the suggestion (code, name, score, "
+        "model_version, threshold, accepted)",
+    )
+    category_candidates: list[dict[str, Any]] = Field(
+        default=[], description="The top 3 suggested categories {code, name, score}"
+    )
 
 
 class Deadlines(BaseModel):
