@@ -444,7 +444,9 @@ def _search_rows(result: dict[str, Any]) -> list[Row]:
         figure = f"p99, {label}{found}" + (f" (wrk -c8, {tickets})" if n == 0 else "")
         rows.append(_row(name, figure, w["p99_ms"], "ms", goal))
         alone = result.get("alone", {}).get(label, {}).get("p50_ms")
-        value = f"{w['p50_ms']:,} ms / {w['rps']:,} /s / {w['server_cpu_ms_per_answer']} ms"
+        value = (
+            f"{_pair(w['p50_ms'])} ms / {w['rps']:,} /s / {_pair(w['server_cpu_ms_per_answer'])} ms"
+        )
         if alone is not None:
             value += f" / {alone:,} ms"
         rows.append(_row(name, f"  p50 / req/s / CPU per answer / p50 alone, {label}", value))
