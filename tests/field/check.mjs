@@ -174,6 +174,15 @@ try {
   await waitOutboxEmpty(page);
   await page.waitForSelector('[data-testid="timeline"] li[data-action=extension_requested]', { timeout: 20000 });
   step("extension asked");
+  // Asked twice: the centre's answer is final, shown in its words, and the outbox lets it go.
+  await act(page, "extension", async () => {
+    await page.fill(testid("field-days"), "2");
+    await page.fill(testid("field-reason"), "再申请两天");
+  });
+  await page.waitForSelector(`${testid("problems")}:not([hidden])`, { timeout: 20000 });
+  await waitOutboxEmpty(page);
+  out.refused = await page.locator(`${testid("problems")} p`).allInnerTexts();
+  await page.tap(`${testid("problems")} button`);
 
   const during = await jpeg(page, join(config.photoDir, "during.jpg"), "处置中", "#2b6cb0");
   await act(page, "note", async () => {

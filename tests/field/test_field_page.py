@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -62,8 +63,8 @@ EARLIER = [
         "location": {"lat": 42.51, "lon": 123.415, "address": "东湖花园3号楼"},
     },
 ]
-# What the test does to the network on purpose.
-EXPECTED_ERRORS = ("ERR_INTERNET_DISCONNECTED", "ERR_CONNECTION_RESET")
+# What the test does on purpose: cut the network, drop an answer, ask for more time twice.
+EXPECTED_ERRORS = ("ERR_INTERNET_DISCONNECTED", "ERR_CONNECTION_RESET", "status of 409")
 
 
 def browser_or_skip() -> dict[str, str]:
@@ -175,6 +176,10 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
     assert [(r["ticket"]["id"], r["reason_code"]) for r in returns] == [
         (earlier[1]["id"], "not_our_area")
     ]
+    # A second request for more time is refused for good: its Chinese detail is shown.
+    (refusal,) = shown["refused"]
+    assert refusal.startswith("申请延期未能办理：") and re.search(r"[\u4e00-\u9fff]", refusal[9:])
+    assert actions["extension_requested"] == 1
     # The whistle summoned the member chosen, who reported in with the phone's position.
     (whistled,) = [e for e in events if e["action"] == "whistled"]
     assert whistled["details"]["members"] == [summoned["id"]]
@@ -218,5 +223,6 @@ def test_a_workers_morning_on_the_phone(settings: Settings, tmp_path: Path) -> N
     assert [u for u in network if not u.startswith(server.base + "/")] == []
     unexpected = [e for e in shown["errors"] if not any(x in e for x in EXPECTED_ERRORS)]
     assert unexpected == []
+    assert sum("status of 409" in e for e in shown["errors"]) == 1  # the second extension
     assert LIST_SHOT.stat().st_size > 20_000 and TICKET_SHOT.stat().st_size > 20_000
     print(f"\nscreenshots: {LIST_SHOT} {TICKET_SHOT}")
