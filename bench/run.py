@@ -12,6 +12,9 @@ Benchmarks (``--only`` takes these names):
   PostgreSQL), errors, and server CPU per ticket beside the ceiling's per request.
 * ``routing``: ``bench/routing.py``, point and address lookups (in process).
 * ``import``: ``bench/import_grids.py``, a county file of synthetic grids, on SQLite and PostgreSQL.
+* ``history``: ``bench/import_history.py``, a JSON Lines file of closed tickets through
+  ``hotline tickets import``'s code (checked, then 1,000 per transaction), and its re-run (every
+  row skipped), on SQLite and PostgreSQL.
 * ``sweeper``: ``bench/sweeper.py``, one sweeper pass over open tickets of which some are due.
 * ``metrics``: ``bench/metrics.py``, the dashboard's figures over a year of tickets.
 * ``search``: ``bench/search.py``, ``GET /v1/tickets?q=`` driven by wrk (``-t2 -c8``) against
@@ -30,8 +33,8 @@ point it at a scratch database), by default ``postgresql://postgres@127.0.0.1:54
 created if missing. If PostgreSQL cannot be reached the PostgreSQL parts are skipped and say so.
 
 Sizes: full (as the goals are stated) or ``--quick`` (intake windows of 5 s over 2,000 grids,
-routing and import 10,000, sweeper 100,000 open / 1,000 due, metrics 100,000 tickets, 500 long
-polls posted to for 10 s, search 100,000 tickets with windows of 10 s and 4 s).
+routing, import and history 10,000, sweeper 100,000 open / 1,000 due, metrics 100,000 tickets,
+500 long polls posted to for 10 s, search 100,000 tickets with windows of 10 s and 4 s).
 """
 
 from __future__ import annotations
@@ -56,12 +59,13 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hotline_bench"
-NAMES = ("routing", "import", "intake", "sweeper", "metrics", "search", "longpoll")
+NAMES = ("routing", "import", "history", "intake", "sweeper", "metrics", "search", "longpoll")
 
 FULL: dict[str, dict[str, Any]] = {
     "intake": {"seconds": 20.0, "clients": 32, "grids": 10_000},
     "routing": {"grids": 50_000, "names": 50_000},
     "import": {"grids": 50_000},
+    "history": {"rows": 100_000},
     "sweeper": {"open_tickets": 1_000_000, "due": 10_000},
     "metrics": {"tickets": 1_000_000},
     "search": {"tickets": 1_000_000, "seconds": 30.0, "class_seconds": 10.0},
@@ -71,6 +75,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "intake": {"seconds": 5.0, "clients": 32, "grids": 2_000},
     "routing": {"grids": 10_000, "names": 10_000},
     "import": {"grids": 10_000},
+    "history": {"rows": 10_000},
     "sweeper": {"open_tickets": 100_000, "due": 1_000},
     "metrics": {"tickets": 100_000},
     "search": {"tickets": 100_000, "seconds": 10.0, "class_seconds": 4.0},
@@ -161,6 +166,12 @@ def jobs(names: list[str], sizes: dict[str, dict[str, Any]], url: str | None) ->
                 out.append(
                     Job("import_postgresql", "import_grids", {**size, "database_url": url}, 900)
                 )
+        elif name == "history":
+            lite = {**size, "database_url": None}
+            out.append(Job("history_sqlite", "import_history", lite, 900))
+            if url:
+                pg = {**size, "database_url": url}
+                out.append(Job("history_postgresql", "import_history", pg, 900))
         elif name == "sweeper" and url:
             out.append(Job("sweeper", "sweeper", {"database_url": url, **size}, timeout=1200))
         elif name == "metrics" and url:
@@ -325,6 +336,19 @@ def table(results: dict[str, Any]) -> list[Row]:
                 ),
                 _row("routing", "point lookups, wrong vs STRtree", result["locate_mismatches"]),
                 _row("routing", "addresses decided wrong", result["decided_wrong_share"]),
+            ]
+        elif label.startswith("history_"):
+            name = f"history {result['database']}"
+            rows += [
+                _row(
+                    name,
+                    f"import {result['rows']:,} tickets",
+                    result["import_s"],
+                    "s",
+                    ("< 120 s", lambda v: v < 120),
+                ),
+                _row(name, "re-run, every row skipped", result["rerun_s"], "s"),
+                _row(name, "peak RSS", result["peak_rss_mib"], "MiB"),
             ]
         elif label.startswith("import_"):
             name = f"import {result['database']}"

@@ -21,6 +21,7 @@ from hotline.cli.common import (
 from hotline.cli.keys import keys_app
 from hotline.cli.report import report
 from hotline.cli.suggest import suggest_app
+from hotline.cli.tickets import tickets_app
 from hotline.config import Settings
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.command("report")(report)
 app.add_typer(suggest_app, name="suggest")
+app.add_typer(tickets_app, name="tickets")
 grids_app = typer.Typer(help="Grids: import a county file.", no_args_is_help=True)
 app.add_typer(grids_app, name="grids")
 demo_app = typer.Typer(

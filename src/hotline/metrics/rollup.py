@@ -64,6 +64,8 @@ BOUNDS: tuple[int, ...] = tuple(
 )
 # Days per statement when deleting or rebuilding, to keep parameter lists short.
 CHUNK = 200
+# Imported tickets (history.service) are history without clocks: no figure counts them.
+LIVE = T.imported.is_(False)
 
 
 async def committed_through(session: AsyncSession) -> int:
@@ -262,7 +264,7 @@ def _statements(
     one per dimension and, for the bins, per measure."""
     out: list[tuple[Any, list[str], Any]] = []
     day = day_of(session).label("day")
-    scope = on_days(days) if days is not None else literal(True)
+    scope = and_(LIVE, on_days(days) if days is not None else literal(True))
     groups: list[tuple[str, ColumnElement[Any]]] = [("all", literal(""))]
     groups += [(name, func.coalesce(column, "")) for name, column in DIMS.items()]
     for dim, key in groups:
@@ -357,7 +359,7 @@ async def _build_grouped(session: AsyncSession, now: datetime, days: list[date] 
     # Inline, not bound: GROUP BY must repeat the very expression.
     local = func.timezone(literal_column(f"'{zone}'"), func.timezone(text("'UTC'"), T.created_at))
     day = cast(local, Date)
-    scope = on_days(days) if days is not None else literal(True)
+    scope = and_(LIVE, on_days(days) if days is not None else literal(True))
 
     def labelled(columns: dict[str, Any]) -> tuple[Any, Any]:
         dim = case(

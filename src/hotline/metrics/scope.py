@@ -46,7 +46,10 @@ class Scope:
         return first.date(), end.date() - timedelta(days=1)
 
     def where(self, query: Any) -> Any:
-        query = query.where(T.created_at >= self.start, T.created_at < self.end)
+        """The period and filters; imported tickets never count (docs/metrics.md)."""
+        query = query.where(
+            T.created_at >= self.start, T.created_at < self.end, T.imported.is_(False)
+        )
         for name, value in self.filters.items():
             query = query.where(GROUPS[name] == value)
         return query

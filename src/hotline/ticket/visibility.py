@@ -179,6 +179,7 @@ def present(principal: Principal, ticket: Ticket) -> TicketRead:
         replied_at=ticket.replied_at,
         closed_at=ticket.closed_at,
         external_id=ticket.external_id,
+        imported=ticket.imported,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         version=ticket.version,
