@@ -56,12 +56,22 @@ async def make_ticket(
     routing decided, ``dispatched``) events: nothing written yet (ticket.intake writes it).
     Reads nothing either when the unit of work has its policies (sla.deadlines.use).
 
-    Raises Unprocessable (naming the field) for an unknown category.
+    Raises Unprocessable (naming the field) for an unknown or deactivated category.
     """
-    if category is None or not category.active:
+    if category is None:
         raise Unprocessable(
             f"Unknown category {data.category!r}; see GET /v1/categories", field="category"
         )
+    if not category.active:
+        raise Unprocessable(
+            f"类别 {data.category} 已停用，不再受理新工单；见 GET /v1/categories",
+            en=f"Category {data.category} is deactivated: no new tickets; see GET /v1/categories",
+            field="category",
+        )
+    # A ticket that names no urgency takes its category's default (catalogue management).
+    urgency = data.urgency.value
+    if "urgency" not in data.model_fields_set and category.default_urgency:
+        urgency = category.default_urgency
     caller = data.caller
     confidential = caller.confidential
     if confidential is None:
@@ -98,7 +108,7 @@ async def make_ticket(
         status=(Status.dispatched if dispatched else Status.triage).value,
         kind=data.kind.value,
         category_code=category.code,
-        urgency=data.urgency.value,
+        urgency=urgency,
         line=data.line.value,
         content=data.content,
         caller_name=caller.name,

@@ -192,11 +192,16 @@ async def _write(
     if data.category is None:  # the category comes from the suggestion (docs/routing.md)
         suggested = await caches.suggestions.for_intake(session, data.content)
         data = make.with_suggestion(data, suggested)
+    category = await caches.categories.get(session, data.category, seen.categories)
+    if (category is None or not category.active) and await caches.watch.read(session) != seen:
+        # Refused by caches older than the catalogue (a category added or reactivated since):
+        # made again from fresh ones.
+        raise _Stale
     made = await make.make_ticket(
         session,
         data,
         principal,
-        category=await caches.categories.get(session, data.category, seen.categories),
+        category=category,
         state=await caches.routing.current(session, seen.org),
         phone_key=phone_key,
         calendar=await caches.calendars.current(session, seen.calendar),

@@ -15,6 +15,7 @@ class Known:
     code: str
     name: str
     active: bool
+    default_urgency: str | None = None
 
 
 class Categories:
@@ -27,6 +28,6 @@ class Categories:
     ) -> Known | None:
         if generation != self._generation:
             rows = await repository.all_categories(session)
-            self._known = {c.code: Known(c.code, c.name, c.active) for c in rows}
+            self._known = {c.code: Known(c.code, c.name, c.active, c.default_urgency) for c in rows}
             self._generation = generation
         return self._known.get(code) if code is not None else None

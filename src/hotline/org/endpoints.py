@@ -23,9 +23,11 @@ from hotline.errors import (
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
 from hotline.kit.types import Id
-from hotline.org import catalogue, repository, simplify, staff, units
+from hotline.org import catalogue, category_admin, repository, simplify, staff, units
 from hotline.org.models import Staff, Unit
 from hotline.org.schemas import (
+    CategoryCreate,
+    CategoryUpdate,
     GridCollection,
     GridFeature,
     GridUpdate,
@@ -44,6 +46,7 @@ from hotline.org.schemas import (
     UnitRead,
     UnitUpdate,
 )
+from hotline.ticket.schemas import CategoryRead
 
 router = APIRouter(prefix="/v1", tags=["organisation"])
 READ = responses(Unauthenticated, Forbidden)
@@ -394,3 +397,53 @@ async def update_rule(
 async def delete_rule(rule_id: Id, session: Session, principal: Admin) -> Response:
     await catalogue.delete_rule(session, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/categories/{code}",
+    response_model=CategoryRead,
+    tags=["catalogue"],
+    summary="Read a category",
+    responses=responses(Unauthenticated, NotFound),
+)
+async def read_category(code: str, session: ReadSession, principal: AnyRole) -> CategoryRead:
+    """Deactivated ones too (`active` false): their tickets keep them."""
+    category = await repository.category(session, code)
+    if category is None:
+        raise NotFound(f"类别 {code} 不存在", en=f"No category {code}")
+    return CategoryRead.model_validate(category)
+
+
+@router.post(
+    "/categories",
+    response_model=CategoryRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalogue"],
+    summary="Add a category (admin)",
+    responses=WRITE,
+)
+async def create_category(
+    data: CategoryCreate, session: Session, principal: Admin, now: Now, response: Response
+) -> CategoryRead:
+    """409 when the code exists; 422 for an unknown parent or duty unit. A duty unit becomes a
+    catalogue rule (source `category`) routing the category's tickets to it. Every API process
+    offers the category at its next request."""
+    category = await category_admin.create(session, data, now=now)
+    response.headers["Location"] = f"/v1/categories/{category.code}"
+    return CategoryRead.model_validate(category)
+
+
+@router.patch(
+    "/categories/{code}",
+    response_model=CategoryRead,
+    tags=["catalogue"],
+    summary="Change a category (admin)",
+    responses=WRITE,
+)
+async def update_category(
+    code: str, data: CategoryUpdate, session: Session, principal: Admin, now: Now
+) -> CategoryRead:
+    """Name, group, description, parent (never one below it), keywords, duty unit, default
+    urgency; `active: false` deactivates it: intake refuses it for new tickets (422), its
+    tickets keep it."""
+    return CategoryRead.model_validate(await category_admin.update(session, code, data, now=now))

@@ -156,11 +156,22 @@ async def category(session: AsyncSession, code: str) -> Category | None:
     return await session.get(Category, code)
 
 
-async def categories(session: AsyncSession) -> Sequence[Category]:
-    rows = await session.scalars(
-        select(Category).where(Category.active).order_by(Category.group_name, Category.code)
+async def categories(session: AsyncSession, *, everything: bool = False) -> Sequence[Category]:
+    """The active categories (``everything``: deactivated ones too), by group and code."""
+    query = select(Category).order_by(Category.group_name, Category.code)
+    if not everything:
+        query = query.where(Category.active)
+    return (await session.scalars(query)).all()
+
+
+async def duty_rule(session: AsyncSession, category_code: str, source: str) -> CatalogueRule | None:
+    """The catalogue rule that keeps a category's duty unit (org.category_admin)."""
+    return await session.scalar(
+        select(CatalogueRule)
+        .where(CatalogueRule.category_code == category_code, CatalogueRule.source == source)
+        .order_by(CatalogueRule.id)
+        .limit(1)
     )
-    return rows.all()
 
 
 async def grid_members_among(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -201,3 +201,48 @@ class RuleRead(FromRow):
     active: bool
     created_at: LocalTime
     updated_at: LocalTime
+
+
+# The urgencies of ticket.schemas.Urgency (which imports this module, so it cannot be used).
+CategoryUrgency = Literal["emergency", "utility", "normal"]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Keywords = Annotated[list[Keyword], Field(max_length=100)]
+
+
+class CategoryCreate(Strict):
+    code: Code = Field(description="Stable; tickets and catalogue rules name it")
+    name: Name
+    name_en: Name | None = Field(default=None, description="Default: the code")
+    group: Name | None = Field(default=None, description="Default: the parent's group, or name")
+    description: Annotated[str, Field(max_length=1000)] = ""
+    parent: Code | None = Field(default=None, description="The category above this one")
+    keywords: Keywords = []
+    duty_unit: Code | None = Field(
+        default=None,
+        description="The unit on duty for it: a catalogue rule (source `category`) routes its "
+        "tickets there",
+    )
+    default_urgency: CategoryUrgency | None = Field(
+        default=None, description="The urgency of a ticket that gives none"
+    )
+
+
+class CategoryUpdate(Strict):
+    _nulls = refuse_nulls(
+        {"name", "name_en", "group", "description", "keywords", "active", "requires_after_photo"}
+    )
+    name: Name | None = None
+    name_en: Name | None = None
+    group: Name | None = None
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    parent: Code | None = Field(default=None, description="null: a top-level category")
+    keywords: Keywords | None = None
+    duty_unit: Code | None = Field(default=None, description="null: no unit on duty")
+    default_urgency: CategoryUrgency | None = Field(default=None, description="null: normal")
+    active: bool | None = Field(
+        default=None,
+        description="false: no longer offered for new tickets; its tickets keep it",
+    )
+    requires_after_photo: bool | None = Field(
+        default=None, description="A reply needs an `after` photo (attachments)"
+    )

@@ -106,5 +106,14 @@ async def ticket_events(
     tags=["catalogue"],
     responses=responses(Unauthenticated),
 )
-async def list_categories(session: ReadSession, principal: AnyRole) -> list[CategoryRead]:
-    return [CategoryRead.model_validate(c) for c in await org_repository.categories(session)]
+async def list_categories(
+    session: ReadSession,
+    principal: AnyRole,
+    inactive: Annotated[
+        bool, Query(description="Deactivated categories too (`active` false)")
+    ] = False,
+) -> list[CategoryRead]:
+    """The categories offered for new tickets; `inactive=true` adds the deactivated ones,
+    which their tickets keep. Admins change them with POST and PATCH /v1/categories."""
+    rows = await org_repository.categories(session, everything=inactive)
+    return [CategoryRead.model_validate(c) for c in rows]
