@@ -258,3 +258,116 @@ class TestIntakeWithoutCategory:
             data={"api_key": key, "description": "停水", "lat": "42.5", "long": "123.4"},
         )
         assert r.status_code == 400
+
+
+class TestCorrections:
+    async def events(self, client: httpx.AsyncClient, demo: Demo, ticket_id: int) -> list[Any]:
+        r = await client.get(f"/v1/tickets/{ticket_id}/events", headers=demo.headers("agent"))
+        body = r.json()
+        return list(body["items"] if isinstance(body, dict) else body)
+
+    async def test_the_dispatchers_choice_from_triage_is_a_correction(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        routed = await TestIntakeWithoutCategory().post(client, demo, "小区停水了")
+        grid = routed["route"]["grid_code"] or routed["route"]["unit_code"]
+        app.state.suggestions.threshold = 0.99
+        ticket = await TestIntakeWithoutCategory().post(client, demo, "我家停水了")
+        r = await client.post(
+            f"/v1/tickets/{ticket['id']}/dispatch",
+            json={"unit_code": grid, "category": "utility.heating"},
+            headers=demo.headers("dispatcher"),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["category"] == "utility.heating"
+        corrected = [
+            e
+            for e in await self.events(client, demo, ticket["id"])
+            if e["action"] == "category_corrected"
+        ]
+        assert [e["details"] for e in corrected] == [
+            {
+                "from": "utility.water",
+                "to": "utility.heating",
+                "by": "triage",
+                "suggested": "utility.water",
+                "model_version": 0,
+            }
+        ]
+
+    async def test_recategorise_keeps_state_and_owner(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        ticket = await TestIntakeWithoutCategory().post(client, demo, "小区停水了")
+        path = f"/v1/tickets/{ticket['id']}/category"
+        r = await client.post(
+            path,
+            json={"category": "public.other", "note": "不是供水"},
+            headers=demo.headers("dispatcher"),
+        )
+        assert r.status_code == 200, r.text
+        after = r.json()
+        assert (after["category"], after["status"], after["route"]["unit_code"]) == (
+            "public.other",
+            ticket["status"],
+            ticket["route"]["unit_code"],
+        )
+        details = (await self.events(client, demo, ticket["id"]))[-1]["details"]
+        assert details["by"] == "recategorise" and details["from"] == ticket["category"]
+        again = await client.post(
+            path, json={"category": "public.other"}, headers=demo.headers("dispatcher")
+        )
+        assert again.status_code == 409
+        unknown = await client.post(
+            path, json={"category": "no.such"}, headers=demo.headers("dispatcher")
+        )
+        assert unknown.status_code == 422
+        agent = await client.post(
+            path, json={"category": "utility.gas"}, headers=demo.headers("agent")
+        )
+        assert agent.status_code == 403
+
+
+class TestFigures:
+    async def test_suggestion_figures_with_numerators_and_denominators(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo, clock: Any
+    ) -> None:
+        clock.set("2026-06-02T09:00:00+08:00")
+        intake = TestIntakeWithoutCategory()
+        app.state.suggestions.threshold = 0.01
+        taken = await intake.post(client, demo, "我家停水了")
+        app.state.suggestions.threshold = 0.99
+        triaged = await intake.post(client, demo, "我家停水了")
+        r = await client.post(
+            f"/v1/tickets/{triaged['id']}/dispatch",
+            json={"unit_code": taken["route"]["unit_code"], "category": "utility.heating"},
+            headers=demo.headers("dispatcher"),
+        )
+        assert r.status_code == 200, r.text
+        r = await client.get(
+            "/v1/metrics/summary",
+            params={"from": "2026-06-02", "to": "2026-06-02"},
+            headers=demo.headers("viewer"),
+        )
+        assert r.status_code == 200, r.text
+        figures = r.json()["suggestions"]
+        assert figures["accuracy_on_intake"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+        assert figures["top3_on_intake"]["denominator"] == 2
+        assert figures["automatic_acceptance"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+        right = figures["first_dispatch_right"]
+        assert right["denominator"] == 2 and right["numerator"] == 2
+
+
+class TestRetraining:
+    async def test_due_after_the_interval_when_enough_tickets_closed(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        maker = app.state.sessionmaker
+        assert not await training.retrain_due(maker, NOW, 0, 1)  # nothing closed yet
+        await closed_history(client, demo)
+        assert await training.retrain_due(maker, NOW, 86_400, 21)
+        assert not await training.retrain_due(maker, NOW, 86_400, 22)
+        await training.train(maker, since=None, now=datetime.now(UTC))
+        later = datetime.now(UTC)
+        assert not await training.retrain_due(maker, later, 86_400, 1)  # trained just now
+        assert not await training.retrain_due(maker, later, 0, 1)  # nothing closed since

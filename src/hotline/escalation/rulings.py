@@ -14,6 +14,7 @@ from hotline.kit.clock import local_iso
 from hotline.org import catalogue
 from hotline.org.schemas import RuleCreate
 from hotline.routing.state import RoutingState
+from hotline.suggestion import corrections
 from hotline.ticket import repository as ticket_repository
 from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.schemas import Line, Status
@@ -75,6 +76,10 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
             field = "lead_unit" if code == data.lead_unit else "co_units"
             raise Unprocessable(f"{code} is not a unit that can handle a ticket", field=field)
     before = common.move(ticket, Action.ruling)
+    if data.category is not None:  # the group's ruling on the category: a correction
+        change = await corrections.corrected(session, ticket, data.category, "ruling")
+        if change is not None:
+            await act.record(ticket, "category_corrected", before, change)
     ticket.designated = True
     ticket.co_handlers = co_units
     await ticket_repository.drop_co_handlers(session, ticket.id)

@@ -29,6 +29,9 @@ class RulingIn(Strict):
     lead_unit: Code = Field(description="The unit that owns the ticket from now on")
     co_units: Annotated[list[Code], Field(max_length=20)] = []
     reasoning: Text
+    category: Code | None = Field(
+        default=None, description="The category the group rules the ticket is (a correction)"
+    )
     add_rule: bool = Field(
         default=False,
         description="Also route this class of case (category, village) to the lead unit",

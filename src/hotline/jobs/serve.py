@@ -2,7 +2,9 @@
 
 sweep      every ``HOTLINE_SWEEPER__INTERVAL`` s, one process at a time (advisory lock):
            a sweeper pass, then the metrics roll-up, then hot-spot detection at most every
-           ``HOTLINE_SWEEPER__HOTSPOT_INTERVAL`` s (since the last by any process: hotspot_rule)
+           ``HOTLINE_SWEEPER__HOTSPOT_INTERVAL`` s (since the last by any process: hotspot_rule),
+           and retraining the suggestion model at most every
+           ``HOTLINE_SUGGESTION__RETRAIN_INTERVAL`` s when ``…__RETRAIN_MINIMUM`` tickets closed
 deliver    every ``HOTLINE_WEBHOOKS__INTERVAL`` s: the webhook outbox (rows claimed with
            SKIP LOCKED, so every process may deliver)
 """
@@ -21,6 +23,7 @@ from hotline.jobs import runner, sweep
 from hotline.jobs.runner import Jobs, Stats
 from hotline.kit.clock import utcnow
 from hotline.metrics import rollup
+from hotline.suggestion import training as suggestion_training
 from hotline.webhook import delivery
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,13 @@ def start(state: Any, settings: Settings) -> Jobs:
             await _refresh(state)
             if await hotspots.due(state.sessionmaker, utcnow(), settings.sweeper.hotspot_interval):
                 await _detect(state)
+            if await suggestion_training.retrain_due(
+                state.sessionmaker,
+                utcnow(),
+                settings.suggestion.retrain_interval,
+                settings.suggestion.retrain_minimum,
+            ):
+                await _retrain(state)
 
         jobs.start(
             runner.every(
@@ -114,6 +124,13 @@ async def _refresh(state: Any) -> None:
             done.watermark,
             time.perf_counter() - started,
         )
+
+
+async def _retrain(state: Any) -> None:
+    # Fitting runs in a thread, outside any transaction; every process serves the new model
+    # within seconds (suggestion.service).
+    trained = await suggestion_training.train(state.sessionmaker, since=None, now=utcnow())
+    log.info("suggestion model %d trained on %d tickets", trained.version, trained.ticket_count)
 
 
 async def _detect(state: Any) -> None:

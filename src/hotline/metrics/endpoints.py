@@ -54,6 +54,13 @@ class Summary(BaseModel):
         "(its head), township, line (the enterprise line's unit), county (督办), group (确责)"
     )
     clusters: dict[str, int]
+    suggestions: dict[str, dict[str, Any]] = Field(
+        default={},
+        description="accuracy_on_intake, top3_on_intake (suggested vs final category of tickets "
+        "posted without one), automatic_acceptance (routed on the suggestion ÷ posted without a "
+        "category), first_dispatch_right (never returned, re-dispatched or ruled ÷ dispatched); "
+        "each {value, numerator, denominator}",
+    )
 
 
 class Breakdown(BaseModel):

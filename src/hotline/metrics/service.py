@@ -17,6 +17,7 @@ from hotline.metrics import formulas, rolled, rollup
 from hotline.metrics.models import metric_day
 from hotline.metrics.scope import GROUPS, Scope
 from hotline.org.models import Staff, Unit
+from hotline.suggestion.models import TicketSuggestion
 from hotline.ticket.models import Summons
 from hotline.ticket.models import Ticket as T
 
@@ -159,6 +160,45 @@ async def summary(session: AsyncSession, scope: Scope, now: datetime) -> dict[st
             if counted[f"escalated_{rung}"]
         },
         "clusters": {"open": int(clusters[0] or 0), "tickets": int(clusters[1] or 0)},
+        "suggestions": await _suggestions(session, scope),
+    }
+
+
+def _share(numerator: int, denominator: int) -> dict[str, Any]:
+    value = round(numerator / denominator, 4) if denominator else None
+    return {"value": value, "numerator": numerator, "denominator": denominator}
+
+
+async def _suggestions(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """The suggestion figures over the period's tickets (docs/metrics.md): intake accuracy and
+    top-3 (the suggested category against the category the ticket has now), the automatic
+    acceptance rate, and first dispatch right (never returned, re-dispatched or ruled)."""
+    rows = (
+        await session.execute(
+            scope.where(
+                select(T.category_code, TicketSuggestion.category_code, TicketSuggestion.top3)
+                .select_from(TicketSuggestion)
+                .join(T, T.id == TicketSuggestion.ticket_id)
+                .add_columns(TicketSuggestion.accepted)
+            )
+        )
+    ).all()
+    dispatched = (
+        await session.execute(
+            scope.where(
+                select(
+                    func.count(),
+                    formulas._count(and_(T.transfer_count == 0, T.designated.is_(False))),
+                ).where(T.dispatched_at.is_not(None))
+            )
+        )
+    ).one()
+    posted = len(rows)
+    return {
+        "accuracy_on_intake": _share(sum(final == top for final, top, _, _ in rows), posted),
+        "top3_on_intake": _share(sum(final in (top3 or ()) for final, _, top3, _ in rows), posted),
+        "automatic_acceptance": _share(sum(bool(r[3]) for r in rows), posted),
+        "first_dispatch_right": _share(int(dispatched[1] or 0), int(dispatched[0] or 0)),
     }
 
 

@@ -121,3 +121,8 @@ async def record(session: AsyncSession, row: TicketSuggestion) -> None:
 
 async def of_ticket(session: AsyncSession, ticket_id: int) -> TicketSuggestion | None:
     return await session.get(TicketSuggestion, ticket_id)
+
+
+async def last_trained_at(session: AsyncSession) -> datetime | None:
+    """When any process last stored a model."""
+    return await session.scalar(select(func.max(SuggestionModel.trained_at)))

@@ -113,3 +113,15 @@ async def due(session: AsyncSession, minimum: int) -> bool:
     version = await repository.active_version(session)
     row = await repository.model(session, version) if version else None
     return await repository.closed_after(session, row.trained_at if row else None) >= minimum
+
+
+async def retrain_due(
+    maker: async_sessionmaker[AsyncSession], now: datetime, every: float, minimum: int
+) -> bool:
+    """The sweeper's question: ``every`` seconds since any process last stored a model, and at
+    least ``minimum`` tickets closed since the served one was trained."""
+    async with unit_of_work(maker, read_only=True) as session:
+        last = await repository.last_trained_at(session)
+        if last is not None and (now - last).total_seconds() < every:
+            return False
+        return await due(session, minimum)

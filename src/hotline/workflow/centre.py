@@ -10,6 +10,7 @@ from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.kit.clock import local_iso
 from hotline.routing import rules
 from hotline.sla import deadlines
+from hotline.suggestion import corrections
 from hotline.ticket import repository as ticket_repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.schemas import Status
@@ -51,6 +52,11 @@ async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket
     common.require_role(act.principal, Role.dispatcher)
     common.refuse_if_designated(ticket, "re-dispatched")
     common.ensure(ticket, Action.dispatch)
+    if data.category is not None:  # the dispatcher's choice: a correction (suggestion)
+        by = "triage" if ticket.status == Status.triage else "dispatch"
+        change = await corrections.corrected(act.session, ticket, data.category, by)
+        if change is not None:
+            await act.record(ticket, "category_corrected", ticket.status, change)
     await _department_duty(act, ticket, data.unit_code, data.override_reason)
     rerouted = ticket.status != Status.triage and ticket.signed_at is None
     if rerouted and ticket.transfer_count + 1 >= MAX_TRANSFERS:
@@ -294,4 +300,19 @@ async def close(act: Act, ticket: Ticket, data: schemas.CloseIn) -> Ticket:
     ticket.close_reason = data.reason.value
     ticket.closed_at = act.now
     await act.record(ticket, "closed", before, {"reason": data.reason.value, "note": data.note})
+    return ticket
+
+
+async def recategorise(act: Act, ticket: Ticket, data: schemas.CategoryIn) -> Ticket:
+    """Correct the category (a dispatcher), in any state: the state and the owner stay, the
+    correction is a ``category_corrected`` event (what the suggestions learn from)."""
+    common.require_role(act.principal, Role.dispatcher)
+    change = await corrections.corrected(act.session, ticket, data.category, "recategorise")
+    if change is None:
+        raise Conflict(
+            f"工单已是类别 {data.category}",
+            en=f"The ticket already has category {data.category}",
+            state=ticket.status,
+        )
+    await act.record(ticket, "category_corrected", ticket.status, change | {"note": data.note})
     return ticket

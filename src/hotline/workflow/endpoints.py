@@ -137,6 +137,13 @@ ACTIONS = (
         "Close from triage: redirected or terminated (dispatcher)",
         (Role.dispatcher,),
     ),
+    ActionRoute(
+        "category",
+        schemas.CategoryIn,
+        centre.recategorise,
+        "Correct the category (dispatcher): state and owner stay",
+        (Role.dispatcher,),
+    ),
 )
 for _action in ACTIONS:
     add_action(router, _action)

@@ -99,12 +99,22 @@ class ExtensionDecisionIn(DecisionIn):
 class DispatchIn(Strict):
     unit_code: Code = Field(description="A grid, department, village or township")
     assignee_id: Id | None = None
+    category: Code | None = Field(
+        default=None,
+        description="The category it is dispatched as, when not the one it has (from triage: "
+        "one of route.category_candidates, or any); recorded as a category_corrected event",
+    )
     note: Note = ""
     override_reason: Annotated[Text, Field(max_length=500)] | None = Field(
         default=None,
         description="Why a department-duty matter (a catalogue rule to a department) goes to a "
         "grid, village or township instead; without it that dispatch is 409 naming the rule",
     )
+
+
+class CategoryIn(Strict):
+    category: Code = Field(description="The category the ticket should have")
+    note: Note = ""
 
 
 class CoReportIn(Strict):
