@@ -180,3 +180,17 @@ class TestDeactivate:
         back = await client.patch("/v1/categories/urban.road", json={"active": True}, headers=admin)
         assert back.status_code == 200
         assert (await ticket(client, demo, "urban.road")).status_code == 201
+
+
+class TestAfterPhoto:
+    async def test_patch_sets_requires_after_photo(
+        self, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        admin = demo.headers("admin")
+        r = await client.patch(
+            "/v1/categories/urban.road", json={"requires_after_photo": True}, headers=admin
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["requires_after_photo"] is True
+        read = await client.get("/v1/categories/urban.road", headers=demo.headers("agent"))
+        assert read.json()["requires_after_photo"] is True
