@@ -11,9 +11,11 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    literal_column,
     not_,
     or_,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -48,8 +50,8 @@ def overdue(now: datetime) -> ColumnElement[bool]:
 
 def _filtered(filters: TicketFilters, now: datetime, dialect: str) -> Select[Ticket]:
     query = select(Ticket)
-    if filters.q is not None:
-        query = query.where(search.matching(dialect, search.query_words(filters.q)))
+    if filters.q is not None and dialect != "postgresql":
+        query = query.where(_fts5_match(search.query_words(filters.q)))
     exact = {
         Ticket.kind: filters.kind,
         Ticket.category_code: filters.category,
@@ -109,8 +111,87 @@ async def page(
         query = query.where(
             or_(Ticket.created_at < at, and_(Ticket.created_at == at, Ticket.id < ticket_id))
         )
-    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
-    return list((await session.scalars(query)).all())
+    if filters.q is not None and session.get_bind().dialect.name == "postgresql":
+        return await _searched(session, query, search.query_words(filters.q), limit)
+    ordered = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
+    return list((await session.scalars(ordered)).all())
+
+
+def _fts5_match(terms: Sequence[str]) -> ColumnElement[bool]:
+    """SQLite: the tickets whose FTS5 row holds every term; each a quoted phrase (a quote
+    doubled), phrases side by side are ANDed: no query syntax reaches FTS5."""
+    phrase = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    found: Any = (
+        select(literal_column("rowid"))
+        .select_from(text("ticket_search"))
+        .where(literal_column("ticket_search").op("MATCH")(phrase))
+    )
+    return Ticket.id.in_(found)
+
+
+def _tsquery(terms: Sequence[str]) -> Any:
+    # plainto_tsquery: the terms as data, ANDed; no query syntax reaches the parser.
+    return func.plainto_tsquery(text("'simple'"), " ".join(terms))
+
+
+# How many of the newest tickets (after the other filters) a search reads before it asks the
+# text index instead (docs/performance.md, "Search").
+WINDOW = 5000
+_BY_INDEX = ("SET LOCAL enable_seqscan = off", "SET LOCAL enable_indexscan = off")
+_DEFAULTS = ("RESET enable_seqscan", "RESET enable_indexscan")
+
+
+async def _searched(
+    session: AsyncSession, query: Select[Ticket], terms: Sequence[str], limit: int
+) -> list[Ticket]:
+    """PostgreSQL: the newest ``limit + 1`` tickets of ``query`` whose words hold ``terms``.
+
+    The planner estimates a text search from its statistics; for a word they do not hold, or
+    two words that never meet, it guesses thousands of rows, walks the tickets newest first and
+    filters the whole table (seconds on a million). So the plan is not left to it: first the
+    newest WINDOW tickets are read in date order and filtered (a common word fills the page
+    from the first few hundred), and only when they hold fewer than a page is the GIN index
+    asked (a bitmap scan, whose cost grows with the matches, which are then few) and its
+    matches sorted."""
+    vector: Any = literal_column("ticket.search_vector")
+    newest = (
+        query.with_only_columns(Ticket.id, Ticket.created_at, vector.label("words"))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(WINDOW)
+        .subquery()
+    )
+    ids = list(
+        await session.scalars(
+            select(newest.c.id)
+            .where(newest.c.words.op("@@")(_tsquery(terms)))
+            .order_by(newest.c.created_at.desc(), newest.c.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    if len(ids) <= limit:
+        connection = await session.connection()
+        try:
+            for statement in _BY_INDEX:
+                await connection.exec_driver_sql(statement)
+            ids = list(
+                await session.scalars(
+                    query.with_only_columns(Ticket.id)
+                    .where(vector.op("@@")(_tsquery(terms)))
+                    .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                    .limit(limit + 1)
+                )
+            )
+        finally:
+            for statement in _DEFAULTS:
+                await connection.exec_driver_sql(statement)
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Ticket)
+        .where(Ticket.id.in_(ids))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
+    return list(rows.all())
 
 
 async def summoned(

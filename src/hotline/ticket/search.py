@@ -22,8 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import jieba
-from sqlalchemy import event, func, inspect, literal_column, select, text
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import event, inspect
 
 from hotline.ticket.models import Ticket
 
@@ -89,24 +88,6 @@ def reply_text(reply: dict[str, Any] | None) -> str | None:
 def of(ticket: Ticket) -> str:
     """``search_words`` for the ticket as it stands: its content and its reply's text."""
     return words(ticket.content, reply_text(ticket.reply))
-
-
-def matching(dialect: str, wanted: Iterable[str]) -> ColumnElement[bool]:
-    """The condition on ticket rows: every word of ``wanted`` is among the stored words."""
-    terms = list(wanted)
-    if dialect == "postgresql":
-        # plainto_tsquery: the words as data, ANDed; no query syntax reaches the parser.
-        return literal_column("ticket.search_vector").op("@@")(
-            func.plainto_tsquery(text("'simple'"), " ".join(terms))
-        )
-    # FTS5: each word a quoted phrase (a quote doubled), phrases side by side are ANDed.
-    phrase = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    found: Any = (
-        select(literal_column("rowid"))
-        .select_from(text("ticket_search"))
-        .where(literal_column("ticket_search").op("MATCH")(phrase))
-    )
-    return Ticket.id.in_(found)
 
 
 @event.listens_for(Ticket, "before_insert")
