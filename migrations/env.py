@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy import pool
@@ -21,12 +22,29 @@ def _url() -> str:
     return async_url(url) if url else get_settings().database_url
 
 
+# Search structures no model describes (migration a0c1d2e3f4a5, hotline.ticket.search):
+# PostgreSQL's generated tsvector column, SQLite's FTS5 table and the shadow tables FTS5 keeps.
+UNMODELLED_TABLES = ("ticket_search",)
+UNMODELLED_COLUMNS = {("ticket", "search_vector")}
+
+
+def _modelled(thing: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+    if kind == "table" and name and name.startswith(UNMODELLED_TABLES):
+        return False
+    if kind == "column" and reflected and compare_to is None:
+        return (thing.table.name, name) not in UNMODELLED_COLUMNS
+    if kind == "index" and name == "ix_ticket_search_vector":
+        return False
+    return True
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_modelled,
     )
     with context.begin_transaction():
         context.run_migrations()
