@@ -58,4 +58,8 @@ class TestRoles:
     ) -> None:
         r = await client.get("/v1/tickets", headers=keys[Role.viewer])
         assert r.status_code == 403
-        assert "viewer" in r.json()["detail"]
+        assert r.json()["detail"].startswith("看板用户无权进行此操作，需要：")
+        english = {**keys[Role.viewer], "Accept-Language": "en"}
+        r = await client.get("/v1/tickets", headers=english)
+        assert r.json()["code"] == "forbidden"
+        assert "Role viewer may not do this" in r.json()["detail"]

@@ -98,7 +98,7 @@ class TestOfficers:
             "/v1/staff", json={"name": "错", "role": "officer", "unit_code": GRID}, headers=admin
         )
         assert r.status_code == 422
-        assert "grid has workers" in r.json()["detail"]
+        assert "网格只有网格员" in r.json()["detail"]
         r = await client.post(
             "/v1/staff", json={"name": "错", "role": "worker", "unit_code": VILLAGE}, headers=admin
         )

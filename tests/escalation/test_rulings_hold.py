@@ -53,7 +53,8 @@ class TestRulingsHold:
         problem = r.json()
         assert problem["code"] == "designated"
         assert problem["ruling"]["lead_unit"] == GRID
-        assert "ruling" in problem["detail"]
+        assert "已由确责小组认定" in problem["detail"]
+        assert "不能重新派遣" in problem["detail"]
         r = await act(
             client,
             demo.headers("worker", GRID),

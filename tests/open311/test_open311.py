@@ -238,11 +238,11 @@ class TestPost:
     @pytest.mark.parametrize(
         ("fields", "status", "named"),
         [
-            ({"service_code": None}, 400, "service_code was not provided"),
+            ({"service_code": None}, 400, "service_code 未提供"),
             ({"service_code": "no.such"}, 404, "service_code"),
             ({"jurisdiction_id": "sfgov.org"}, 404, "jurisdiction_id"),
             ({"description": "长" * 4001}, 400, "description"),
-            ({"address_string": None}, 400, "location"),
+            ({"address_string": None}, 400, "未提供位置"),
             ({"address_string": None, "lat": "42.5"}, 400, "long"),
             ({"lat": "north", "long": "123.4"}, 400, "lat"),
             ({"attribute[urgency]": "whenever"}, 400, "attribute[urgency]"),
@@ -263,6 +263,25 @@ class TestPost:
         listed = errors(r, fmt)
         assert {code for code, _ in listed} == {status}
         assert any(named in description for _, description in listed), listed
+
+    @pytest.mark.parametrize("fmt", FORMATS)
+    async def test_errors_are_english_when_asked_and_keep_the_spec_format(
+        self, client: httpx.AsyncClient, demo: Demo, fmt: str
+    ) -> None:
+        form = {"api_key": agent_key(demo), "address_string": "法库镇东湖公园北门"}
+        asked = {"Accept-Language": "en-US,en;q=0.9,zh;q=0.1"}
+        r = await client.post(f"{BASE}/requests.{fmt}", data=form, headers=asked)
+        assert r.status_code == 400, r.text
+        assert errors(r, fmt) == [(400, "service_code was not provided")]
+        assert r.headers["content-language"] == "en"
+        assert "Accept-Language" in r.headers["vary"]
+        r = await client.post(f"{BASE}/requests.{fmt}", data=form)
+        assert errors(r, fmt) == [(400, "service_code 未提供")]
+        assert r.headers["content-language"] == "zh-CN"
+        r = await client.get(f"{BASE}/requests/999999.{fmt}", headers=asked)
+        assert errors(r, fmt) == [(404, "No such service request")]
+        r = await client.get(f"{BASE}/requests/999999.{fmt}")
+        assert errors(r, fmt) == [(404, "没有这个诉求")]
 
     async def test_a_json_body_is_refused_for_the_form(
         self, client: httpx.AsyncClient, demo: Demo
@@ -371,7 +390,7 @@ class TestRead:
             ({"start_date": "yesterday"}, "start_date"),
             ({"status": "pending"}, "status"),
             ({"page_size": "1001"}, "page_size"),
-            ({"api_key": "hl_wrong_key"}, "API key"),
+            ({"api_key": "hl_wrong_key"}, "API 密钥"),
         ],
     )
     async def test_bad_query_is_an_error_list(

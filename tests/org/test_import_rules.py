@@ -244,6 +244,9 @@ class TestCycles:
         r = await client.patch("/v1/units/T", json={"parent_code": "V"}, headers=base)
         assert r.status_code == 422
         assert r.json()["field"] == "parent_code"
+        assert r.json()["detail"] == "V 不能作为 T 的上级单位：乡镇（街道）的上级应为县"
+        english = {**base, "Accept-Language": "en"}
+        r = await client.patch("/v1/units/T", json={"parent_code": "V"}, headers=english)
         assert r.json()["detail"] == "V cannot be the parent of T: a township sits under a county"
 
 
@@ -315,7 +318,7 @@ class TestCoordinates:
         assert r.status_code == 422
         assert r.json()["field"] == "boundary"
         assert r.json()["detail"] == (
-            "Invalid boundary: non-finite coordinate Infinity at position 3 of ring 0"
+            "边界无效：non-finite coordinate Infinity at position 3 of ring 0"
         )
         unclosed = {"type": "Polygon", "coordinates": [[[120, 40], [120.01, 40], [120, 40.01]]]}
         r = await client.patch("/v1/grids/G1", json={"boundary": unclosed}, headers=base)

@@ -167,7 +167,7 @@ class TestSubscribe:
         r = await post_hook(client, demo, "https://mixed.example/hook")
         assert r.status_code == 422, r.text
         assert r.json()["reason"] == "private"
-        assert r.json()["detail"] == "target resolves to a private address"
+        assert r.json()["detail"] == "目标地址解析为内部地址（private）"
 
     async def test_a_name_that_does_not_resolve_is_422(
         self, client: httpx.AsyncClient, demo: Demo

@@ -644,7 +644,7 @@ class TestReturn:
             app, Ticket, Ticket.id == ticket["id"], return_until=utcnow() - timedelta(minutes=1)
         )
         problem = refused(await act(client, worker(demo), ticket, "return", RETURN), 409)
-        assert "window" in problem["detail"]
+        assert "退单期限已于" in problem["detail"]
 
     async def test_a_signed_ticket_is_409(self, client: httpx.AsyncClient, demo: Demo) -> None:
         ticket = await signed_ticket(client, demo)

@@ -8,7 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.ticket.schemas import Status
-from hotline.workflow.states import MAY_KEEP, TABLE, Action, IllegalTransition, actions_in, check
+from hotline.workflow.states import (
+    MAY_KEEP,
+    STATE_NAMES,
+    TABLE,
+    Action,
+    IllegalTransition,
+    actions_in,
+    check,
+)
 
 actions = st.sampled_from(list(Action))
 targets = st.sampled_from([None, *Status])
@@ -60,7 +68,10 @@ class TestWalk:
             return
         with pytest.raises(IllegalTransition) as refused:
             check(action, state)
-        assert state.value in str(refused.value)
+        zh, en = STATE_NAMES[state]
+        assert f"工单当前为“{zh}”" in refused.value.zh
+        assert f"A ticket that is {en} cannot" in refused.value.en
+        assert str(refused.value) == refused.value.en
 
 
 class TestStory:

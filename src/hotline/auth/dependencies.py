@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hotline.auth.roles import CENTRE, FIELD, Role
+from hotline.auth.roles import CENTRE, FIELD, ROLE_NAMES, Role
 from hotline.auth.service import Principal
 from hotline.db.session import unit_of_work
 from hotline.errors import Forbidden, HotlineError, TooManyRequests, Unauthenticated
@@ -26,7 +26,10 @@ async def presented_key(
 ) -> str:
     """The bearer key as sent."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("Send an API key as `Authorization: Bearer <key>`")
+        raise Unauthenticated(
+            "请以 `Authorization: Bearer <密钥>` 发送 API 密钥",
+            en="Send an API key as `Authorization: Bearer <key>`",
+        )
     return credentials.credentials
 
 
@@ -42,7 +45,9 @@ def bad_key(request: Request, refused: Unauthenticated) -> HotlineError:
     if wait is None:
         return refused
     return TooManyRequests(
-        f"Too many bad keys from {address}; retry in {wait:.0f} s", retry_after=round(wait) + 1
+        f"来自 {address} 的无效密钥过多，请 {wait:.0f} 秒后重试",
+        en=f"Too many bad keys from {address}; retry in {wait:.0f} s",
+        retry_after=round(wait) + 1,
     )
 
 
@@ -70,7 +75,11 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
-            raise Forbidden(f"Role {principal.role.value} may not do this; needs one of: {names}")
+            names_zh = "、".join(ROLE_NAMES[r] for r in sorted(allowed))
+            raise Forbidden(
+                f"{ROLE_NAMES[principal.role]}无权进行此操作，需要：{names_zh}",
+                en=f"Role {principal.role.value} may not do this; needs one of: {names}",
+            )
         return principal
 
     dependency.roles = allowed  # type: ignore[attr-defined]

@@ -16,6 +16,18 @@ class Role(StrEnum):
     admin = "admin"
 
 
+# Each role as people call it, for refusals (errors.Forbidden's Chinese).
+ROLE_NAMES = {
+    Role.agent: "话务员",
+    Role.dispatcher: "派单员",
+    Role.worker: "网格员",
+    Role.member: "专属网格员",
+    Role.officer: "单位负责人",
+    Role.arbiter: "确责小组",
+    Role.viewer: "看板用户",
+    Role.admin: "管理员",
+}
+
 # The hotline centre reads every ticket and every caller (DESIGN.md §8).
 CENTRE = frozenset({Role.agent, Role.dispatcher, Role.arbiter, Role.admin})
 # People in the field and the units above the grid: they see the tickets that concern their

@@ -78,7 +78,7 @@ class _Known:
 def _split(presented: str) -> str:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(presented) > 200:
-        raise Unauthenticated("Unknown API key")
+        raise Unauthenticated("API 密钥无效", en="Unknown API key")
     return parts[1]
 
 
@@ -103,7 +103,7 @@ def _check(presented: str, known: _Known | None) -> Principal:
     expected = known.secret_hash if known is not None else "0" * 64
     matches = hmac.compare_digest(_digest(presented), expected)
     if known is None or not matches or known.principal is None:
-        raise Unauthenticated("Unknown or revoked API key")
+        raise Unauthenticated("API 密钥无效或已被吊销", en="Unknown or revoked API key")
     return known.principal
 
 

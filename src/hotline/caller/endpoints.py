@@ -47,7 +47,7 @@ async def caller_history(
     tickets' phones is recorded (GET /v1/audit/pii-reads)."""
     stored = service.stored_form(phone)
     if not stored:
-        raise Unprocessable("A phone number is needed", field="phone")
+        raise Unprocessable("需要电话号码", en="A phone number is needed", field="phone")
     digest = phones.keyed_hash(stored, request.app.state.phone_key)
     answer = await service.history(
         session,

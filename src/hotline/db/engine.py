@@ -217,11 +217,13 @@ def _refuse_unstorable_values(engine: AsyncEngine) -> None:
     def _translate(context: Any) -> None:
         original = context.original_exception
         if getattr(original, "sqlstate", None) in NUL_REFUSED:
-            raise Unprocessable(NUL_REFUSAL)
+            raise Unprocessable(NUL_REFUSAL, en=NUL_REFUSAL_EN)
         if "out of int" in str(original):  # asyncpg: "value out of int64 range"
-            raise OutOfRange("A number is out of range")
+            raise OutOfRange("数字超出范围", en="A number is out of range")
         if getattr(original, "sqlstate", None) == TOO_LONG:
-            raise Unprocessable("A text is longer than its field allows")
+            raise Unprocessable(
+                "文字超过该字段允许的长度", en="A text is longer than its field allows"
+            )
 
 
 def _raise_domain_errors(engine: AsyncEngine) -> None:
@@ -234,7 +236,8 @@ def _raise_domain_errors(engine: AsyncEngine) -> None:
             raise context.original_exception
 
 
-NUL_REFUSAL = "Text may not contain the NUL character (U+0000)"
+NUL_REFUSAL = "文字中不能含有 NUL 字符（U+0000）"
+NUL_REFUSAL_EN = "Text may not contain the NUL character (U+0000)"
 # A JSON-escaped NUL: ``\u0000`` after an even number of backslashes (``\\u0000`` is the text
 # "\u0000" a caller may well type).
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
@@ -245,7 +248,7 @@ def json_without_nul(value: Any) -> str:
     U+0000, so SQLite, which could, refuses it too. Same answer on both databases."""
     text = json.dumps(value)
     if "\\u0000" in text and _ESCAPED_NUL.search(text):
-        raise Unprocessable(NUL_REFUSAL)
+        raise Unprocessable(NUL_REFUSAL, en=NUL_REFUSAL_EN)
     return text
 
 
@@ -258,7 +261,7 @@ def _refuse_nul_text(engine: AsyncEngine) -> None:
         _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
     ) -> None:
         if _has_nul(parameters):
-            raise Unprocessable(NUL_REFUSAL)
+            raise Unprocessable(NUL_REFUSAL, en=NUL_REFUSAL_EN)
 
 
 def _has_nul(parameters: Any) -> bool:

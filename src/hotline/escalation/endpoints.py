@@ -52,11 +52,13 @@ async def _escalate(act: Act, ticket: Ticket, data: EscalateIn) -> Ticket:
     p = act.principal
     common.require(
         actors.handles(p, ticket) or p.role is Role.dispatcher,
-        "Only the ticket's owner, its unit's officers or a dispatcher escalate it",
+        "只有工单的承办人、其单位负责人或派单员可以上报",
+        en="Only the ticket's owner, its unit's officers or a dispatcher escalate it",
     )
     common.require(
         not data.to_group or p.role in (Role.officer, Role.dispatcher),
-        "Only officers and dispatchers send a case to the confirmation group",
+        "只有单位负责人和派单员可以把工单提交确责小组",
+        en="Only officers and dispatchers send a case to the confirmation group",
     )
     common.ensure(ticket, Action.escalate)
     rungs = Ladder(act.session, await act.state(), act.calendar)
@@ -70,7 +72,11 @@ async def _escalate(act: Act, ticket: Ticket, data: EscalateIn) -> Ticket:
         to_group=data.to_group,
     )
     if climbed is None:
-        raise Conflict("The ticket is at the top of its ladder", state=ticket.status)
+        raise Conflict(
+            "工单已上报到最高一级，不能再上报",
+            en="The ticket is at the top of its ladder",
+            state=ticket.status,
+        )
     common.finish(act.session, ticket, now=act.now)
     return ticket
 

@@ -20,7 +20,7 @@ from hotline.ticket.models import CoHandler, Ticket
 from hotline.ticket.schemas import Line, Status
 from hotline.workflow import common
 from hotline.workflow.common import Act
-from hotline.workflow.states import Action
+from hotline.workflow.states import STATE_NAMES, Action
 
 from .schemas import RulingIn, SuperviseIn
 
@@ -63,9 +63,11 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
     p, session = act.principal, act.session
     common.require_role(p, Role.arbiter)
     if ticket.status != Status.arbitration and not ticket.designated:
+        now_zh, now_en = STATE_NAMES[Status(ticket.status)]
         raise InvalidTransition(
-            f"Only a ticket in arbitration, or one a ruling designated, is ruled on; this one "
-            f"is {ticket.status}",
+            f"只有“确责中”或已被认定的工单可以确责认定；此工单为“{now_zh}”",
+            en=f"Only a ticket in arbitration, or one a ruling designated, is ruled on; this "
+            f"one is {now_en}",
             state=ticket.status,
         )
     co_units = [c for c in dict.fromkeys(data.co_units) if c != data.lead_unit]
@@ -74,7 +76,11 @@ async def rule(act: Act, ticket: Ticket, data: RulingIn) -> Ticket:
         unit = state.units.get(code)
         if unit is None or unit.kind == "group":
             field = "lead_unit" if code == data.lead_unit else "co_units"
-            raise Unprocessable(f"{code} is not a unit that can handle a ticket", field=field)
+            raise Unprocessable(
+                f"{code} 不是可以办理工单的单位",
+                en=f"{code} is not a unit that can handle a ticket",
+                field=field,
+            )
     before = common.move(ticket, Action.ruling)
     if data.category is not None:  # the group's ruling on the category: a correction
         change = await corrections.corrected(session, ticket, data.category, "ruling")
@@ -150,7 +156,8 @@ async def supervise(act: Act, ticket: Ticket, data: SuperviseIn) -> Ticket:
     county = principal.role is Role.officer and principal.unit_kind == "county"
     common.require(
         principal.role is Role.dispatcher or county,
-        "Only a dispatcher or the county's officers supervise",
+        "只有派单员或县级负责人可以督办",
+        en="Only a dispatcher or the county's officers supervise",
     )
     before = common.move(ticket, Action.supervise)
     ticket.supervised_at = now

@@ -169,7 +169,11 @@ async def _create(session: AsyncSession, hot: cluster.Found, now: datetime) -> C
 
 
 async def get(session: AsyncSession, cluster_id: int) -> Cluster:
-    return found(await repository.locked(session, cluster_id), f"No cluster {cluster_id}")
+    return found(
+        await repository.locked(session, cluster_id),
+        f"没有编号为 {cluster_id} 的类案",
+        en=f"No cluster {cluster_id}",
+    )
 
 
 async def assign(
@@ -184,7 +188,7 @@ async def assign(
     """Give the class of case a lead unit and a handling standard (处置规范); with
     ``add_rule`` the standard becomes a catalogue rule (category, place → lead unit)."""
     if found.status == "closed":
-        raise Conflict(f"Cluster {found.id} is closed")
+        raise Conflict(f"类案 {found.id} 已关闭", en=f"Cluster {found.id} is closed")
     if add_rule:
         made = await catalogue.create_rule(
             session,
@@ -200,7 +204,9 @@ async def assign(
         )
         found.rule_id = made.id
     elif await org_repository.unit(session, lead_unit) is None:
-        raise Unprocessable(f"Unknown unit {lead_unit}", field="lead_unit")
+        raise Unprocessable(
+            f"没有编码为 {lead_unit} 的单位", en=f"Unknown unit {lead_unit}", field="lead_unit"
+        )
     found.lead_unit_code = lead_unit
     found.standard = standard
     found.status = "assigned"

@@ -60,7 +60,9 @@ async def make_ticket(
     """
     if category is None:
         raise Unprocessable(
-            f"Unknown category {data.category!r}; see GET /v1/categories", field="category"
+            f"没有编码为 {data.category} 的类别；见 GET /v1/categories",
+            en=f"Unknown category {data.category!r}; see GET /v1/categories",
+            field="category",
         )
     if not category.active:
         raise Unprocessable(

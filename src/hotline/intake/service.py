@@ -120,11 +120,15 @@ def _lock_id(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+IN_FLIGHT = "使用此 Idempotency-Key 的请求仍在处理中，请稍后重试"
+IN_FLIGHT_EN = "A request with this Idempotency-Key is still in flight; retry later"
+
+
 @asynccontextmanager
 async def _exclusive(principal: Principal, key: str | None) -> AsyncIterator[None]:
     slot = (principal.key_id, key or "")
     if key is not None and slot in _in_flight:
-        raise Conflict("A request with this Idempotency-Key is still in flight; retry later")
+        raise Conflict(IN_FLIGHT, en=IN_FLIGHT_EN)
     if key is not None:
         _in_flight.add(slot)
     try:
@@ -153,7 +157,7 @@ async def intake(
                 seen = caches.watch.seen or await caches.watch.read(session)
                 principal = await caches.keys.principal(session, presented, seen.keys)
                 if principal.role is not Role.agent:
-                    raise Forbidden("Only an agent creates tickets")
+                    raise Forbidden("只有话务员可以登记工单", en="Only an agent creates tickets")
                 async with _exclusive(principal, idempotency_key):
                     made, earlier = await _write(
                         session,
@@ -172,7 +176,10 @@ async def intake(
         except _Taken as taken:
             key = idempotency_key if taken.by_key else None
             return await _replay(maker, caches, data, presented, key, digest)
-    raise Conflict("The configuration kept changing while the ticket was made; retry")
+    raise Conflict(
+        "登记工单时配置一直在变化，请重试",
+        en="The configuration kept changing while the ticket was made; retry",
+    )
 
 
 async def _write(
@@ -321,12 +328,12 @@ async def _replay(
         if idempotency_key is not None:
             record = await repository.idempotency_record(session, principal.key_id, idempotency_key)
             if record is None:
-                raise Conflict(
-                    "A request with this Idempotency-Key is still in flight; retry later"
-                )
+                raise Conflict(IN_FLIGHT, en=IN_FLIGHT_EN)
             if record.request_hash != digest:
                 raise Unprocessable(
-                    "This Idempotency-Key was used with a different body", field="Idempotency-Key"
+                    "此 Idempotency-Key 已用于内容不同的请求",
+                    en="This Idempotency-Key was used with a different body",
+                    field="Idempotency-Key",
                 )
             ticket = (
                 await ticket_repository.get(session, record.ticket_id) if record.ticket_id else None
@@ -335,6 +342,8 @@ async def _replay(
             assert data.external_id is not None
             ticket = await repository.by_external_id(session, data.external_id)
         if ticket is None:
-            raise NotFound("The ticket this request created no longer exists")
+            raise NotFound(
+                "此请求登记的工单已不存在", en="The ticket this request created no longer exists"
+            )
         earlier = await callers.before(session, ticket)
         return IntakeResult(ticket, replayed=True, principal=principal, earlier=earlier)

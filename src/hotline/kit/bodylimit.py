@@ -8,6 +8,8 @@ import re
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.errors import CONTENT_LANGUAGE, EN, PayloadTooLarge, language_of
+
 
 class BodyTooLarge(HTTPException):
     """Raised from ``receive`` for a chunked body; an HTTPException so frameworks pass it on."""
@@ -70,15 +72,21 @@ class BodyLimitMiddleware:
         return next((n for p, n in self.patterns if p.fullmatch(path)), self.max_bytes)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        asked = dict(scope.get("headers") or []).get(b"accept-language", b"")
+        lang = language_of(asked.decode("latin-1"))
+        title, detail = PayloadTooLarge.title, f"请求内容超过 {limit} 字节"
+        if lang == EN:
+            title, detail = PayloadTooLarge.title_en, f"The body exceeds {limit} bytes"
         body = json.dumps(
             {
                 "type": "https://hotline.example/problems/payload_too_large",
-                "title": "Request body too large",
+                "title": title,
                 "status": 413,
-                "detail": f"The body exceeds {limit} bytes",
+                "detail": detail,
                 "code": "payload_too_large",
                 "instance": scope.get("path", ""),
-            }
+            },
+            ensure_ascii=False,
         ).encode()
         await send(
             {
@@ -86,6 +94,8 @@ class BodyLimitMiddleware:
                 "status": 413,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
+                    (b"content-language", CONTENT_LANGUAGE[lang].encode()),
+                    (b"vary", b"Accept-Language"),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

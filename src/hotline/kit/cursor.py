@@ -33,6 +33,9 @@ def _plain(value: Any) -> bool:
     return isinstance(value, str) and value.isprintable()
 
 
+MALFORMED, MALFORMED_EN = "翻页游标无效，请使用上一页返回的游标", "Malformed cursor"
+
+
 def decode(cursor: str, *, kind: str, arity: int, field: str = "cursor") -> list[Any]:
     """Decode a cursor made by ``encode`` for ``kind``; anything else is a 422 naming ``field``."""
     try:
@@ -41,10 +44,10 @@ def decode(cursor: str, *, kind: str, arity: int, field: str = "cursor") -> list
         padded = cursor + "=" * (-len(cursor) % 4)
         doc = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
-        raise Unprocessable("Malformed cursor", field=field) from exc
+        raise Unprocessable(MALFORMED, en=MALFORMED_EN, field=field) from exc
     values = doc.get("v") if isinstance(doc, dict) and doc.get("k") == kind else None
     if not isinstance(values, list) or len(values) != arity or not all(map(_plain, values)):
-        raise Unprocessable("Malformed cursor", field=field)
+        raise Unprocessable(MALFORMED, en=MALFORMED_EN, field=field)
     return values
 
 
@@ -66,7 +69,7 @@ def instant_and_id(cursor: str | None, *, kind: str) -> tuple[datetime, int] | N
     try:
         after = (datetime.fromisoformat(at), int(row_id))
     except (TypeError, ValueError) as exc:
-        raise Unprocessable("Malformed cursor", field="cursor") from exc
+        raise Unprocessable(MALFORMED, en=MALFORMED_EN, field="cursor") from exc
     if after[0].tzinfo is None:
-        raise Unprocessable("Malformed cursor", field="cursor")
+        raise Unprocessable(MALFORMED, en=MALFORMED_EN, field="cursor")
     return after

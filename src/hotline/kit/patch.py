@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import model_validator
 
+from hotline.errors import Invalid
+
 
 def refuse_nulls(names: Iterable[str]) -> Any:
     """A before-validator for a model: ``_nulls = refuse_nulls({"name", ...})``."""
@@ -17,7 +19,10 @@ def refuse_nulls(names: Iterable[str]) -> Any:
         if isinstance(data, dict):
             bad = sorted(k for k in fields if k in data and data[k] is None)
             if bad:
-                raise ValueError(f"{', '.join(bad)} cannot be null; leave it out to keep it")
+                raise Invalid(
+                    f"{'、'.join(bad)} 不能为 null；不修改就不要传",
+                    en=f"{', '.join(bad)} cannot be null; leave it out to keep it",
+                )
         return data
 
     return model_validator(mode="before")(classmethod(check))  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import re
 
+from hotline.errors import Invalid
+
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"(0\d{2,3})-([2-9]\d{6,7})(?:-(\d{1,6}))?")
 # Without a separator the area code's length is known from its digits: 010 and 020–029 are the
@@ -39,7 +41,10 @@ def normalise(raw: str) -> str:
     plain = _LANDLINE_PLAIN.fullmatch(digits)
     if plain:
         return "-".join(plain.groups())
-    raise ValueError("not a Chinese mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number")
+    raise Invalid(
+        "不是有效的手机号（1xxxxxxxxxx）或固定电话（0xx-xxxxxxxx）",
+        en="not a Chinese mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number",
+    )
 
 
 def as_given(raw: str) -> str:

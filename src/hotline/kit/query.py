@@ -22,6 +22,8 @@ from pydantic import AliasChoices, BaseModel
 from pydantic.fields import FieldInfo
 from starlette.routing import BaseRoute
 
+from hotline.errors import Invalid
+
 # "METHOD /path/{template}" → the names the route takes beyond its declared ones; None: any.
 Beyond = Mapping[str, frozenset[str] | None]
 
@@ -108,4 +110,13 @@ def _error(name: str, taken: frozenset[str]) -> dict[str, object]:
         "loc": ("query", name),
         "msg": f"unknown parameter; this endpoint takes: {listed}",
         "input": None,
+        # errors.explain's words, in both languages
+        "ctx": {
+            "error": Invalid(
+                f"不接受此查询参数；可用的参数：{listed}"
+                if taken
+                else "不接受此查询参数；此地址不带查询参数",
+                en=f"unknown parameter; this endpoint takes: {listed}",
+            )
+        },
     }

@@ -108,7 +108,11 @@ def _day(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError as exc:
-        raise Unprocessable(f"`{field}` is not a date (YYYY-MM-DD)", field=field) from exc
+        raise Unprocessable(
+            f"`{field}` 不是日期（YYYY-MM-DD）",
+            en=f"`{field}` is not a date (YYYY-MM-DD)",
+            field=field,
+        ) from exc
 
 
 def scope(
@@ -144,7 +148,9 @@ def scope(
     last = _day(to, "to") or today
     first = _day(from_, "from") or last.replace(day=1)
     if first > last:
-        raise Unprocessable("`from` is after `to`", field="from")
+        raise Unprocessable(
+            "开始日期 `from` 晚于结束日期 `to`", en="`from` is after `to`", field="from"
+        )
     filters = {
         "township": township,
         "village": village,
@@ -201,7 +207,11 @@ async def breakdown(
 ) -> Breakdown:
     names = set(formulas.counts(now)) | {r.name for r in formulas.RATES}
     if sort not in names:
-        raise Unprocessable(f"sort must be one of {', '.join(sorted(names))}", field="sort")
+        raise Unprocessable(
+            f"排序字段 sort 应为以下之一：{', '.join(sorted(names))}",
+            en=f"sort must be one of {', '.join(sorted(names))}",
+            field="sort",
+        )
     groups = await service.breakdown(session, s, now, by.value)
     if by is By.worker and principal.role is Role.viewer:
         # The dashboard's screens hang in halls: people by staff code, names for the centre.

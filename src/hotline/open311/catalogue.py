@@ -97,7 +97,10 @@ async def services(session: AsyncSession) -> list[Open311Service]:
 async def _service(session: AsyncSession, service_code: str) -> Category:
     category = await repository.category(session, service_code)
     if category is None or not category.active:
-        raise NotFound("service_code was not found; see services.json")
+        raise NotFound(
+            "未找到此 service_code；请查看 services.json",
+            en="service_code was not found; see services.json",
+        )
     return category
 
 

@@ -237,4 +237,4 @@ async def read_token(token: str, fmt: Fmt, session: ReadSession) -> Response:
 
 @router.get("/{rest:path}", include_in_schema=False)
 async def unknown(rest: str) -> Response:
-    raise NotFound("No such Open311 resource")
+    raise NotFound("没有这个 Open311 资源", en="No such Open311 resource")

@@ -34,7 +34,11 @@ def once(query: Iterable[tuple[str, str]]) -> None:
     seen: set[str] = set()
     for name, _ in query:
         if name in seen:
-            raise Unprocessable("was given more than once; send one comma list", field=name)
+            raise Unprocessable(
+                "重复出现；请合并为一个逗号分隔的列表",
+                en="was given more than once; send one comma list",
+                field=name,
+            )
         seen.add(name)
 
 
@@ -55,10 +59,16 @@ def _time(raw: str | None, field: str) -> datetime | None:
         value = datetime.fromisoformat(_SPACED_OFFSET.sub(r"+\1", text))
     except ValueError:
         raise Unprocessable(
-            "not an ISO 8601 date-time such as 2026-06-01T00:00:00+08:00", field=field
+            "不是 ISO 8601 时间，如 2026-06-01T00:00:00+08:00",
+            en="not an ISO 8601 date-time such as 2026-06-01T00:00:00+08:00",
+            field=field,
         ) from None
     if value.tzinfo is None:
-        raise Unprocessable("needs its zone: Z or an offset such as +08:00", field=field)
+        raise Unprocessable(
+            "需带时区：Z 或 +08:00 这样的偏移",
+            en="needs its zone: Z or an offset such as +08:00",
+            field=field,
+        )
     return value
 
 
@@ -67,7 +77,11 @@ def _int(raw: str | None, field: str, default: int, high: int) -> int:
     if text is None:
         return default
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= high:
-        raise Unprocessable(f"must be a whole number from 1 to {high}", field=field)
+        raise Unprocessable(
+            f"应为 1 到 {high} 之间的整数",
+            en=f"must be a whole number from 1 to {high}",
+            field=field,
+        )
     return int(text)
 
 
@@ -83,10 +97,12 @@ def window(
     if end is None:
         return start, start + SPAN
     if end < start:
-        raise Unprocessable("is before start_date", field="end_date")
+        raise Unprocessable("早于 start_date", en="is before start_date", field="end_date")
     if end - start > SPAN:
         raise Unprocessable(
-            "start_date to end_date may not span more than 90 days", field="end_date"
+            "start_date 到 end_date 不能超过 90 天",
+            en="start_date to end_date may not span more than 90 days",
+            field="end_date",
         )
     return start, end
 
@@ -106,12 +122,20 @@ def filters(
     ids = _list(service_request_id)
     if ids is not None:
         if len(ids) > MAX_IDS:
-            raise Unprocessable(f"at most {MAX_IDS} ids at once", field="service_request_id")
+            raise Unprocessable(
+                f"一次最多 {MAX_IDS} 个编号",
+                en=f"at most {MAX_IDS} ids at once",
+                field="service_request_id",
+            )
         # An id that cannot exist matches nothing, like an id that does not.
         return Filters(ids=[n for n in map(ticket_id, ids) if n is not None])
     statuses = _list(status)
     if statuses is not None and not set(statuses) <= STATUSES:
-        raise Unprocessable("must be open, closed or both, comma-separated", field="status")
+        raise Unprocessable(
+            "应为 open、closed 或两者（逗号分隔）",
+            en="must be open, closed or both, comma-separated",
+            field="status",
+        )
     closed = None if statuses is None or set(statuses) == STATUSES else statuses[0] == "closed"
     start, end = window(_time(start_date, "start_date"), _time(end_date, "end_date"), now)
     size = _int(page_size, "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)

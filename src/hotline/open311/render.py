@@ -23,7 +23,15 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from hotline.errors import HotlineError
+from hotline.errors import (
+    CONTENT_LANGUAGE,
+    EN,
+    HTTP_TEXTS,
+    ZH,
+    HotlineError,
+    explain,
+    language,
+)
 from hotline.open311.schemas import Open311Error
 
 
@@ -102,9 +110,14 @@ def document(
     return Response(content.encode(), status_code=status, media_type=MEDIA_TYPES[fmt])
 
 
-def errors(fmt: Open311Format, status: int, descriptions: Sequence[str]) -> Response:
+def errors(
+    fmt: Open311Format, status: int, descriptions: Sequence[str], lang: str = ZH
+) -> Response:
     listed = [Open311Error(code=status, description=d) for d in descriptions]
-    return document(fmt, "errors", listed, status)
+    answer = document(fmt, "errors", listed, status)
+    answer.headers["Content-Language"] = CONTENT_LANGUAGE[lang]
+    answer.headers["Vary"] = "Accept-Language"
+    return answer
 
 
 def field_name(loc: Sequence[Any]) -> str:
@@ -122,19 +135,26 @@ def _status(exc: HotlineError) -> int:
     return exc.status if exc.status in (404, 429, 503) else 400
 
 
-def _describe(exc: HotlineError) -> str:
+def _describe(exc: HotlineError, lang: str) -> str:
+    _, detail = exc.text(lang)
     field = exc.extra.get("field")
-    return f"{field_name([field])}: {exc.detail}" if field else exc.detail
+    return f"{field_name([field])}: {detail}" if field else detail
 
 
-def _invalid(exc: RequestValidationError) -> tuple[int, list[str]]:
+def _invalid(exc: RequestValidationError, lang: str) -> tuple[int, list[str]]:
     problems = exc.errors()
     if any(tuple(p["loc"]) == ("path", "fmt") for p in problems):
-        return 404, ["Unknown format: end the path in .json or .xml"]
+        if lang == EN:
+            return 404, ["Unknown format: end the path in .json or .xml"]
+        return 404, ["格式未知：地址应以 .json 或 .xml 结尾"]
     return 400, [
-        f"{field_name(p['loc'])} was not provided"
+        (
+            f"{field_name(p['loc'])} was not provided"
+            if lang == EN
+            else f"{field_name(p['loc'])} 未提供"
+        )
         if p["type"] == "missing"
-        else f"{field_name(p['loc'])}: {p['msg']}"
+        else f"{field_name(p['loc'])}: {explain(p, lang)}"
         for p in problems
     ]
 
@@ -152,16 +172,20 @@ class Open311Route(APIRoute):
 
         async def guarded(request: Request) -> Response:
             fmt = request_format(request)
+            lang = language(request)
             try:
                 return await handler(request)
             except HotlineError as exc:
-                answer = errors(fmt, _status(exc), [_describe(exc)])
+                answer = errors(fmt, _status(exc), [_describe(exc, lang)], lang)
                 if "retry_after" in exc.extra:
                     answer.headers["Retry-After"] = str(exc.extra["retry_after"])
                 return answer
             except RequestValidationError as exc:
-                return errors(fmt, *_invalid(exc))
+                return errors(fmt, *_invalid(exc, lang), lang)
             except HTTPException as exc:
-                return errors(fmt, 404 if exc.status_code == 404 else 400, [str(exc.detail)])
+                _, zh, en = HTTP_TEXTS.get(exc.status_code, ("", "", ""))
+                given = str(exc.detail)
+                said = zh if zh and given == en and lang == ZH else given
+                return errors(fmt, 404 if exc.status_code == 404 else 400, [said], lang)
 
         return guarded

@@ -42,7 +42,10 @@ async def check_jurisdiction(session: AsyncSession, jurisdiction_id: str | None)
     if jurisdiction_id is None:
         return
     if not await repository.is_county(session, jurisdiction_id):
-        raise NotFound("jurisdiction_id was not found: this endpoint serves one county")
+        raise NotFound(
+            "未找到此 jurisdiction_id：本接口只服务一个县",
+            en="jurisdiction_id was not found: this endpoint serves one county",
+        )
 
 
 def ticket_id(raw: str) -> int | None:
@@ -89,7 +92,7 @@ async def _one(session: AsyncSession, raw_id: str) -> tuple[Ticket, str, str | N
     if number is not None:
         row = await repository.request(session, number)
     if row is None:
-        raise NotFound("No such service request")
+        raise NotFound("没有这个诉求", en="No such service request")
     ticket, name, unit = row
     return ticket, name, unit
 

@@ -53,13 +53,17 @@ async def read_form(request: Request) -> dict[str, str]:
     if body:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != FORM:
-            raise Unprocessable(f"Send the request as {FORM}", field="Content-Type")
+            raise Unprocessable(
+                f"请以 {FORM} 格式发送", en=f"Send the request as {FORM}", field="Content-Type"
+            )
         try:
             pairs = parse_qsl(
                 body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS
             )
         except (UnicodeDecodeError, ValueError):
-            raise Unprocessable(f"The body is not a UTF-8 {FORM} form") from None
+            raise Unprocessable(
+                f"请求体不是 UTF-8 编码的 {FORM} 表单", en=f"The body is not a UTF-8 {FORM} form"
+            ) from None
         for name, value in pairs:
             fields.setdefault(name, value)
     for name, value in request.query_params.multi_items():
@@ -70,12 +74,15 @@ async def read_form(request: Request) -> dict[str, str]:
 async def agent(maker: async_sessionmaker[AsyncSession], api_key: str | None) -> Principal:
     """The agent the key belongs to; anything else is the spec's 403."""
     if api_key is None:
-        raise Forbidden("api_key was not provided")
+        raise Forbidden("未提供 api_key", en="api_key was not provided")
     # Its own short read, as for a bearer key: the intake's transaction starts after it.
     async with unit_of_work(maker, read_only=True) as session:
         principal = await authenticate(session, api_key)
     if principal.role is not Role.agent:
-        raise Forbidden("This api_key may not create requests: that needs an agent's key")
+        raise Forbidden(
+            "此 api_key 不能提交诉求：需要话务员的密钥",
+            en="This api_key may not create requests: that needs an agent's key",
+        )
     return principal
 
 
@@ -86,11 +93,14 @@ def parse(fields: dict[str, str]) -> RequestForm:
         raise RequestValidationError(exc.errors()) from None
     if (form.lat is None) != (form.long is None):
         raise Unprocessable(
-            "lat and long are sent together", field="long" if form.long is None else "lat"
+            "纬度 lat 和经度 long 须同时填写",
+            en="lat and long are sent together",
+            field="long" if form.long is None else "lat",
         )
     if form.lat is None and form.address_string is None and form.address_id is None:
         raise Unprocessable(
-            "A location was not provided: lat and long, address_string or address_id"
+            "未提供位置：请填写 lat 和 long、address_string 或 address_id",
+            en="A location was not provided: lat and long, address_string or address_id",
         )
     return form
 

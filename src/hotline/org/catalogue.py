@@ -24,17 +24,27 @@ async def _check(
     unit_code: str,
 ) -> None:
     if category is None and line is None and area_code is None:
-        raise Unprocessable("A rule needs a category, a line or an area", field="category")
+        raise Unprocessable(
+            "规则至少需要一个类别、热线或区域",
+            en="A rule needs a category, a line or an area",
+            field="category",
+        )
     if category is not None and await repository.category(session, category) is None:
-        raise Unprocessable(f"Unknown category {category}", field="category")
+        raise Unprocessable(
+            f"没有编码为 {category} 的类别", en=f"Unknown category {category}", field="category"
+        )
     if area_code is not None:
         area = await repository.unit(session, area_code)
         if area is None or area.kind not in AREA_KINDS:
             raise Unprocessable(
-                f"{area_code} is not a county, township, village or grid", field="area_code"
+                f"{area_code} 不是县、乡镇（街道）、村（社区）或网格",
+                en=f"{area_code} is not a county, township, village or grid",
+                field="area_code",
             )
     if await repository.unit(session, unit_code) is None:
-        raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
+        raise Unprocessable(
+            f"没有编码为 {unit_code} 的单位", en=f"Unknown unit {unit_code}", field="unit_code"
+        )
 
 
 async def create_rule(
@@ -63,10 +73,18 @@ async def create_rule(
     return await config_state.added(session, rule, "org")
 
 
+async def _rule(session: AsyncSession, rule_id: int) -> CatalogueRule:
+    return found(
+        await repository.rule(session, rule_id),
+        f"没有编号为 {rule_id} 的派单规则",
+        en=f"No catalogue rule {rule_id}",
+    )
+
+
 async def update_rule(
     session: AsyncSession, rule_id: int, data: RuleUpdate, *, now: datetime
 ) -> CatalogueRule:
-    rule = found(await repository.rule(session, rule_id), f"No catalogue rule {rule_id}")
+    rule = await _rule(session, rule_id)
     changes = data.model_dump(exclude_unset=True, mode="json")
     if "category" in changes:
         changes["category_code"] = changes.pop("category")
@@ -82,7 +100,7 @@ async def update_rule(
 
 
 async def delete_rule(session: AsyncSession, rule_id: int) -> None:
-    rule = found(await repository.rule(session, rule_id), f"No catalogue rule {rule_id}")
+    rule = await _rule(session, rule_id)
     await session.delete(rule)
     await session.flush()
     await config_state.bump(session, "org")

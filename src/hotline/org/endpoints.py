@@ -110,7 +110,7 @@ async def list_units(
 async def read_unit(code: str, session: ReadSession, principal: CentreReader) -> UnitRead:
     unit = await repository.unit(session, code)
     if unit is None:
-        raise NotFound(f"No unit {code}")
+        raise NotFound(f"没有编码为 {code} 的单位", en=f"No unit {code}")
     return unit_read(unit)
 
 
@@ -318,7 +318,7 @@ async def list_staff(
 async def read_staff(staff_id: Id, session: ReadSession, principal: CentreReader) -> StaffRead:
     person = await repository.staff(session, staff_id)
     if person is None:
-        raise NotFound(f"No staff {staff_id}")
+        raise NotFound(f"没有编号为 {staff_id} 的工作人员", en=f"No staff {staff_id}")
     return await _staff_read(session, person)
 
 

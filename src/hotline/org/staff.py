@@ -12,16 +12,19 @@ from hotline.errors import Conflict, NotFound, Unprocessable, found
 from hotline.org import repository
 from hotline.org.models import GridMember, Staff
 from hotline.org.schemas import StaffCreate, StaffRole, StaffUpdate
-from hotline.org.tree import home_problem
+from hotline.org.tree import home_problem, home_problem_zh
 
 
 async def _check_home(session: AsyncSession, role: StaffRole, unit_code: str) -> None:
     unit = await repository.unit(session, unit_code)
     if unit is None:
-        raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
+        raise Unprocessable(
+            f"没有编码为 {unit_code} 的单位", en=f"Unknown unit {unit_code}", field="unit_code"
+        )
     problem = home_problem(role.value, unit.kind)
     if problem is not None:
-        raise Unprocessable(problem, field="unit_code")
+        zh = home_problem_zh(role.value, unit.kind) or problem
+        raise Unprocessable(zh, en=problem, field="unit_code")
 
 
 async def _only_one_on_duty(session: AsyncSession, staff: Staff) -> None:
@@ -51,7 +54,11 @@ async def create_staff(session: AsyncSession, data: StaffCreate, *, now: datetim
 async def update_staff(
     session: AsyncSession, staff_id: int, data: StaffUpdate, *, now: datetime
 ) -> Staff:
-    staff = found(await repository.staff(session, staff_id), f"No staff {staff_id}")
+    staff = found(
+        await repository.staff(session, staff_id),
+        f"没有编号为 {staff_id} 的工作人员",
+        en=f"No staff {staff_id}",
+    )
     changes = data.model_dump(exclude_unset=True)
     if "unit_code" in changes:
         await _check_home(session, StaffRole(staff.role), changes["unit_code"])
@@ -68,11 +75,20 @@ async def attach_member(
     """Attach a department's member to a grid (专属网格员); Conflict if already attached."""
     staff = await repository.staff(session, staff_id)
     if staff is None:
-        raise Unprocessable(f"No staff {staff_id}", field="staff_id")
+        raise Unprocessable(
+            f"没有编号为 {staff_id} 的工作人员", en=f"No staff {staff_id}", field="staff_id"
+        )
     if staff.role != StaffRole.member:
-        raise Unprocessable("Only a department's member can be attached", field="staff_id")
+        raise Unprocessable(
+            "只有部门人员可以作为专属网格员加入网格",
+            en="Only a department's member can be attached",
+            field="staff_id",
+        )
     if await repository.grid_member(session, grid_code, staff_id) is not None:
-        raise Conflict(f"Staff {staff_id} is already attached to grid {grid_code}")
+        raise Conflict(
+            f"工作人员 {staff_id} 已是网格 {grid_code} 的专属网格员",
+            en=f"Staff {staff_id} is already attached to grid {grid_code}",
+        )
     session.add(GridMember(grid_code=grid_code, staff_id=staff_id, created_at=now))
     await session.flush()
     await config_state.bump(session, "org")
@@ -81,5 +97,8 @@ async def attach_member(
 
 async def detach_member(session: AsyncSession, grid_code: str, staff_id: int) -> None:
     if not await repository.drop_grid_member(session, grid_code, staff_id):
-        raise NotFound(f"Staff {staff_id} is not attached to grid {grid_code}")
+        raise NotFound(
+            f"工作人员 {staff_id} 不是网格 {grid_code} 的专属网格员",
+            en=f"Staff {staff_id} is not attached to grid {grid_code}",
+        )
     await config_state.bump(session, "org")

@@ -2,8 +2,10 @@
 
     RANK                    county > township > village > grid: a unit sits under a unit of a
                             higher rank; departments and the confirmation group under the county
-    parent_problem()        why a unit of one kind cannot sit under a unit of another
-    home_problem()          why a person of a role cannot belong to a unit of a kind
+    parent_problem()        why a unit of one kind cannot sit under a unit of another (and
+                            parent_problem_zh(), the same in Chinese)
+    home_problem()          why a person of a role cannot belong to a unit of a kind (and
+                            home_problem_zh())
     cycles()                the loops that parent chains run into
     tree_problems()         a county file against the stored tree: parents of the wrong kind,
                             stored children left under a unit that changes kind, parent cycles
@@ -32,6 +34,29 @@ HOME_KINDS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.member: ("department",),
     StaffRole.officer: ("village", "township", "county", "department"),
 }
+
+
+# Unit kinds and staff roles as people call them, for the Chinese of the problems below.
+KIND_NAMES = {
+    "county": "县",
+    "township": "乡镇（街道）",
+    "village": "村（社区）",
+    "grid": "网格",
+    "department": "部门",
+    "group": "确责小组",
+}
+STAFF_ROLE_NAMES = {"worker": "网格员", "member": "部门专属网格员", "officer": "单位负责人"}
+
+
+def home_problem_zh(role: str, kind: str | None) -> str | None:
+    """``home_problem`` in Chinese."""
+    homes = next((h for r, h in HOME_KINDS.items() if r.value == role), None)
+    if homes is None or kind in homes:
+        return None
+    where = "未知单位" if kind is None else KIND_NAMES.get(kind, kind)
+    extra = "；网格只有网格员" if role == StaffRole.officer and kind == "grid" else ""
+    who = STAFF_ROLE_NAMES.get(role, role)
+    return f"{who}应属于{_either_zh(homes)}，不能属于{where}{extra}"
 
 
 def home_problem(role: str, kind: str | None) -> str | None:
@@ -80,6 +105,17 @@ def parent_problem(kind: str, parent_kind: str) -> str | None:
     if not allowed:
         return f"a {kind} has no parent"
     return f"a {kind} sits under a {_either(allowed)}"
+
+
+def parent_problem_zh(kind: str, parent_kind: str) -> str | None:
+    """``parent_problem`` in Chinese."""
+    allowed = parents_for(kind)
+    if parent_kind in allowed:
+        return None
+    name = KIND_NAMES.get(kind, kind)
+    if not allowed:
+        return f"{name}没有上级单位"
+    return f"{name}的上级应为{_either_zh(allowed)}"
 
 
 def cycles(starts: Iterable[str], parents: Mapping[str, str | None]) -> list[list[str]]:
@@ -183,6 +219,11 @@ def _change(old: str, new: str) -> str:
 
 def _either(kinds: Sequence[str]) -> str:
     return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
+
+
+def _either_zh(kinds: Sequence[str]) -> str:
+    names = [KIND_NAMES.get(k, k) for k in kinds]
+    return names[0] if len(names) == 1 else f"{'、'.join(names[:-1])}或{names[-1]}"
 
 
 def _some(items: Sequence[str]) -> str:

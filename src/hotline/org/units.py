@@ -57,7 +57,11 @@ file's grids. At most {rings.MAX_POSITIONS:,} positions per geometry and \
 
 
 class ImportRejected(Unprocessable):
-    code, title = "invalid_county_file", "The county file has problems; nothing was imported"
+    code = "invalid_county_file"
+    title, title_en = (
+        "县域文件有问题，未导入任何内容",
+        "The county file has problems; nothing was imported",
+    )
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,8 @@ async def import_county(
     if problems:
         problems.sort(key=lambda p: p.index)
         raise ImportRejected(
-            f"{len(problems)} problem(s) in the file",
+            f"文件中有 {len(problems)} 处问题",
+            en=f"{len(problems)} problem(s) in the file",
             problems=[{"index": p.index, "code": p.code, "problem": p.problem} for p in problems],
         )
     created = await _upsert(session, features, stored, now, progress)
@@ -237,20 +242,38 @@ async def _check_links(
     if parent is not None:
         found = await repository.unit(session, parent)
         if found is None:
-            raise Unprocessable(f"Unknown parent {parent}", field="parent_code")
-        wrong = "it is the unit itself" if parent == code else tree.parent_problem(kind, found.kind)
+            raise Unprocessable(
+                f"没有编码为 {parent} 的上级单位",
+                en=f"Unknown parent {parent}",
+                field="parent_code",
+            )
+        wrong: str | None
+        if parent == code:
+            wrong, wrong_zh = "it is the unit itself", "不能以自己为上级"
+        else:
+            wrong = tree.parent_problem(kind, found.kind)
+            wrong_zh = tree.parent_problem_zh(kind, found.kind) or ""
         if wrong is None and await _closes_loop(session, code, parent):
             wrong = f"its parent chain would come back to {code}"
+            wrong_zh = f"上级链会绕回 {code}"
         if wrong is not None:
             raise Unprocessable(
-                f"{parent} cannot be the parent of {code}: {wrong}", field="parent_code"
+                f"{parent} 不能作为 {code} 的上级单位：{wrong_zh}",
+                en=f"{parent} cannot be the parent of {code}: {wrong}",
+                field="parent_code",
             )
     if default_grid is not None:
         grid = await repository.unit(session, default_grid)
         if grid is None or grid.kind != "grid":
-            raise Unprocessable(f"{default_grid} is not a grid", field="default_grid_code")
+            raise Unprocessable(
+                f"{default_grid} 不是网格",
+                en=f"{default_grid} is not a grid",
+                field="default_grid_code",
+            )
     if kind == "grid" and default_grid is not None:
-        raise Unprocessable("A grid has no default grid", field="default_grid_code")
+        raise Unprocessable(
+            "网格没有默认网格", en="A grid has no default grid", field="default_grid_code"
+        )
 
 
 async def _closes_loop(session: AsyncSession, code: str, parent: str) -> bool:
@@ -266,23 +289,34 @@ async def _check_boundary(
 ) -> None:
     if boundary is None:
         if kind == "grid":
-            raise Unprocessable("A grid needs a boundary", field="boundary")
+            raise Unprocessable("网格需要边界", en="A grid needs a boundary", field="boundary")
         return
     feature = {"type": "Feature", "properties": {"code": code, "name": code}, "geometry": boundary}
     _, problems = parse_county({"type": "FeatureCollection", "features": [feature]})
     if problems:
-        raise Unprocessable(f"Invalid boundary: {problems[0].problem}", field="boundary")
+        raise Unprocessable(
+            f"边界无效：{problems[0].problem}",
+            en=f"Invalid boundary: {problems[0].problem}",
+            field="boundary",
+        )
     if kind == "grid":
         others = [(c, b) for c, b in await repository.grid_boundaries(session) if c != code]
         clash = overlap_problems([(0, code, shape(boundary))], others)
         if clash:
-            raise Unprocessable(f"Boundary {clash[0].problem}", field="boundary")
+            raise Unprocessable(
+                f"边界有误：{clash[0].problem}",
+                en=f"Boundary {clash[0].problem}",
+                field="boundary",
+            )
 
 
 async def create_unit(session: AsyncSession, data: UnitCreate, *, now: datetime) -> Unit:
     """Add a unit; Conflict if the code exists, Unprocessable for broken links or boundary."""
     if await repository.unit(session, data.code) is not None:
-        raise Conflict(f"Unit {data.code} exists; PATCH it instead")
+        raise Conflict(
+            f"单位 {data.code} 已存在，请改用 PATCH 修改",
+            en=f"Unit {data.code} exists; PATCH it instead",
+        )
     boundary = data.boundary.model_dump() if data.boundary else None
     await _check_links(
         session,
@@ -309,7 +343,9 @@ async def create_unit(session: AsyncSession, data: UnitCreate, *, now: datetime)
 
 async def update_unit(session: AsyncSession, code: str, data: UnitUpdate, *, now: datetime) -> Unit:
     """Change a unit's fields; a new boundary is validated against every other grid."""
-    unit = found(await repository.unit(session, code), f"No unit {code}")
+    unit = found(
+        await repository.unit(session, code), f"没有编码为 {code} 的单位", en=f"No unit {code}"
+    )
     changes = data.model_dump(exclude_unset=True)
     if "boundary" in changes:
         changes["boundary"] = data.boundary.model_dump() if data.boundary else None
@@ -329,5 +365,5 @@ async def update_unit(session: AsyncSession, code: str, data: UnitUpdate, *, now
 async def grid(session: AsyncSession, code: str) -> Unit:
     unit = await repository.unit(session, code)
     if unit is None or unit.kind != UnitKind.grid:
-        raise NotFound(f"No grid {code}")
+        raise NotFound(f"没有编码为 {code} 的网格", en=f"No grid {code}")
     return unit

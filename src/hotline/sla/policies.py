@@ -43,10 +43,16 @@ def _check_level(clock: str, level: str | None) -> None:
     levels = LEVELS.get(clock)
     if levels is None:
         raise Unprocessable(
-            "level applies to the report_in and escalation clocks only", field="level"
+            "level 只适用于报到（report_in）和上报（escalation）时限",
+            en="level applies to the report_in and escalation clocks only",
+            field="level",
         )
     if level not in levels:
-        raise Unprocessable(f"level of {clock} is one of {', '.join(levels)}", field="level")
+        raise Unprocessable(
+            f"{clock} 的 level 应为以下之一：{', '.join(levels)}",
+            en=f"level of {clock} is one of {', '.join(levels)}",
+            field="level",
+        )
 
 
 async def create(
@@ -54,7 +60,11 @@ async def create(
 ) -> Policy:
     """A new policy; it applies to clocks that start after it. 422 names a bad field."""
     if data.category and not category_known:
-        raise Unprocessable(f"Unknown category {data.category}", field="category")
+        raise Unprocessable(
+            f"没有编码为 {data.category} 的类别",
+            en=f"Unknown category {data.category}",
+            field="category",
+        )
     _check_level(data.clock.value, data.level)
     row = Policy(
         clock=data.clock.value,
@@ -76,7 +86,11 @@ async def create(
 async def update(
     session: AsyncSession, policy_id: int, data: PolicyUpdate, *, now: datetime
 ) -> Policy:
-    row = found(await repository.policy(session, policy_id), f"No policy {policy_id}")
+    row = found(
+        await repository.policy(session, policy_id),
+        f"没有编号为 {policy_id} 的时限规则",
+        en=f"No policy {policy_id}",
+    )
     changes = data.model_dump(exclude_unset=True, mode="json")
     return await config_state.changed(session, row, changes, "policies", now=now)
 

@@ -66,14 +66,15 @@ async def store(
         year_days(year, [d.isoformat() for d in holidays], [d.isoformat() for d in workdays])
     except ValueError as exc:
         field = "workdays" if "workdays" in str(exc) else "holidays"
-        raise Unprocessable(str(exc), field=field) from exc
+        raise Unprocessable(f"日期有误：{exc}", en=str(exc), field=field) from exc
     # A year replaces the package's wholesale: a statutory date left out is a slip, not a rule.
     missing = sorted(
         f"{year}-{m:02d}-{d:02d}" for m, d in FIXED_HOLIDAYS if date(year, m, d) not in holidays
     )
     if missing:
         raise Unprocessable(
-            f"holidays must include the fixed-date statutory holidays: {', '.join(missing)}",
+            f"节假日须包含固定日期的法定节假日：{', '.join(missing)}",
+            en=f"holidays must include the fixed-date statutory holidays: {', '.join(missing)}",
             field="holidays",
         )
     row = await repository.year(session, year, locked=True)

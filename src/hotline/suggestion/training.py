@@ -103,7 +103,7 @@ async def use(session: AsyncSession, version: int, now: datetime) -> None:
     """Serve ``version`` from now on, in every process (within a few seconds). NotFound when
     no such model is stored."""
     if await repository.model(session, version) is None:
-        raise NotFound(f"No suggestion model {version}")
+        raise NotFound(f"没有版本为 {version} 的分类建议模型", en=f"No suggestion model {version}")
     await repository.activate(session, version, now)
 
 

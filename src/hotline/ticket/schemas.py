@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from hotline.errors import Invalid
 from hotline.kit import phone as phones
 from hotline.kit.types import Code, FromRow, LocalTime
 from hotline.org.schemas import Line
@@ -97,7 +98,7 @@ class LocationIn(Strict):
     @model_validator(mode="after")
     def _pair(self) -> LocationIn:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon come together")
+            raise Invalid("纬度 lat 和经度 lon 须同时填写", en="lat and lon come together")
         return self
 
 
@@ -261,7 +262,10 @@ class EventRead(BaseModel):
 def _not_a_number(value: Any) -> Any:
     # Query strings like "0.5" would otherwise parse as Unix timestamps.
     if isinstance(value, str) and value.replace(".", "", 1).lstrip("-").isdigit():
-        raise ValueError("use ISO 8601 with an offset, e.g. 2026-11-26T08:00:00+08:00")
+        raise Invalid(
+            "应为带时区的时间，如 2026-11-26T08:00:00+08:00",
+            en="use ISO 8601 with an offset, e.g. 2026-11-26T08:00:00+08:00",
+        )
     return value
 
 

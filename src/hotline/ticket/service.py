@@ -12,17 +12,18 @@ from hotline.ticket import repository
 from hotline.ticket.models import Ticket
 from hotline.ticket.visibility import can_read
 
+VIEWER_ZH = "看板用户只能查看统计数据，不能查看工单"
+VIEWER_EN = "The dashboard role reads metrics, not tickets"
+
 
 async def readable_ticket(session: AsyncSession, ticket_id: int, principal: Principal) -> Ticket:
     """The ticket if this principal may read it. A ticket they may not see is a 404 to a field
     role (no probing of other grids' ids) and a 403 to the viewer."""
     if principal.role is Role.viewer:
-        raise Forbidden("The dashboard role reads metrics, not tickets")
+        raise Forbidden(VIEWER_ZH, en=VIEWER_EN)
     ticket = await repository.get(session, ticket_id)
-    if ticket is None:
-        raise NotFound(f"No ticket {ticket_id}")
-    if not await readable(session, principal, ticket):
-        raise NotFound(f"No ticket {ticket_id}")
+    if ticket is None or not await readable(session, principal, ticket):
+        raise NotFound(f"没有编号为 {ticket_id} 的工单", en=f"No ticket {ticket_id}")
     return ticket
 
 

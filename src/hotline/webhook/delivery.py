@@ -108,7 +108,7 @@ async def post(
                         if read > DISCARD_LIMIT:
                             break
     except targets.RefusedTarget as exc:
-        return Outcome(False, None, exc.detail)
+        return Outcome(False, None, exc.detail_en)  # stored for operators: English
     except TimeoutError:
         return Outcome(False, None, f"no answer within {answer_within:g} s")
     except httpx.HTTPError as exc:

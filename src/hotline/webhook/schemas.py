@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
 
+from hotline.errors import Invalid
 from hotline.kit.patch import refuse_nulls
 from hotline.kit.types import FromRow, LocalTime
 from hotline.webhook.outbox import EVENT_TYPES
@@ -22,7 +23,10 @@ EventTypes = Annotated[
 def _known(types: list[str]) -> list[str]:
     unknown = sorted(set(types) - set(EVENT_TYPES))
     if unknown:
-        raise ValueError(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}")
+        raise Invalid(
+            f"未知的事件类型 {unknown}；可用：{', '.join(EVENT_TYPES)}",
+            en=f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}",
+        )
     return sorted(set(types))
 
 

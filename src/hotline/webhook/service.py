@@ -19,7 +19,11 @@ from hotline.webhook.schemas import WebhookCreate, WebhookUpdate
 
 
 async def get(session: AsyncSession, webhook_id: int) -> Webhook:
-    return found(await repository.webhook(session, webhook_id), f"No webhook {webhook_id}")
+    return found(
+        await repository.webhook(session, webhook_id),
+        f"没有编号为 {webhook_id} 的 Webhook",
+        en=f"No webhook {webhook_id}",
+    )
 
 
 async def check_target(url: str, *, allow_private_targets: bool) -> None:
@@ -74,9 +78,12 @@ async def retry(
     """Send a delivery again now, a dead one too (with a new day of attempts)."""
     found = await repository.delivery_of(session, webhook_id, delivery_id, lock=True)
     if found is None:
-        raise NotFound(f"No delivery {delivery_id} of webhook {webhook_id}")
+        raise NotFound(
+            f"Webhook {webhook_id} 没有编号为 {delivery_id} 的推送",
+            en=f"No delivery {delivery_id} of webhook {webhook_id}",
+        )
     if found.status == "delivered":
-        raise Conflict("Already delivered")
+        raise Conflict("已推送成功", en="Already delivered")
     found.status = "pending"
     found.next_attempt_at = now
     found.created_at = now
@@ -98,7 +105,10 @@ async def ping(
     async with unit_of_work(maker) as session:
         webhook = await get(session, webhook_id)
         if not webhook.active:
-            raise Conflict(f"Webhook {webhook_id} is disabled: {webhook.disabled_reason}")
+            raise Conflict(
+                f"Webhook {webhook_id} 已停用：{webhook.disabled_reason}",
+                en=f"Webhook {webhook_id} is disabled: {webhook.disabled_reason}",
+            )
         queued = outbox.add(
             session,
             webhook.id,

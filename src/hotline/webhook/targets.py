@@ -24,7 +24,11 @@ RESOLVE_WITHIN = 5.0
 
 
 class RefusedTarget(Unprocessable):
-    code, title = "webhook_target_refused", "The webhook target is not a public address"
+    code = "webhook_target_refused"
+    title, title_en = "Webhook 目标不是公网地址", "The webhook target is not a public address"
+
+
+UNRESOLVED, UNRESOLVED_EN = "无法解析目标主机", "target host does not resolve"
 
 
 def refusal(address: IPAddress) -> str | None:
@@ -62,15 +66,20 @@ async def resolve(url: httpx.URL) -> list[IPAddress]:
                 host, port, type=socket.SOCK_STREAM
             )
     except (OSError, TimeoutError):
-        raise RefusedTarget("target host does not resolve", reason="unresolvable") from None
+        raise RefusedTarget(UNRESOLVED, en=UNRESOLVED_EN, reason="unresolvable") from None
     addresses = [ip_address(info[4][0]) for info in found]
     if not addresses:
-        raise RefusedTarget("target host does not resolve", reason="unresolvable")
+        raise RefusedTarget(UNRESOLVED, en=UNRESOLVED_EN, reason="unresolvable")
     for address in addresses:
         kind = refusal(address)
         if kind is not None:
             verb = "is" if literal is not None else "resolves to"
-            raise RefusedTarget(f"target {verb} a {kind} address", reason=kind)
+            verb_zh = "是" if literal is not None else "解析为"
+            raise RefusedTarget(
+                f"目标地址{verb_zh}内部地址（{kind}）",
+                en=f"target {verb} a {kind} address",
+                reason=kind,
+            )
     return addresses
 
 

@@ -136,9 +136,15 @@ async def poll(
 ) -> Poll:
     """One poll; with ``wait``, held until something changes for the caller or time runs out."""
     if principal.role not in FIELD or principal.unit_code is None:
-        raise Forbidden("Assignments are for grid workers, members and officers of a unit")
+        raise Forbidden(
+            "待办工单只供网格员、专属网格员和单位负责人查看",
+            en="Assignments are for grid workers, members and officers of a unit",
+        )
     if principal.role is not Role.officer and principal.staff_id is None:
-        raise Forbidden("Assignments are for grid workers and members with a staff id")
+        raise Forbidden(
+            "待办工单只供有工作人员编号的网格员和专属网格员查看",
+            en="Assignments are for grid workers and members with a staff id",
+        )
     try:
         after = (
             int(cursors.decode(since, kind="assignments", arity=1, field="since")[0])
@@ -146,7 +152,7 @@ async def poll(
             else None
         )
     except (TypeError, ValueError) as exc:
-        raise Unprocessable("Malformed cursor", field="since") from exc
+        raise Unprocessable(cursors.MALFORMED, en=cursors.MALFORMED_EN, field="since") from exc
     keys = wake_keys(principal)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait

@@ -8,6 +8,7 @@ from hotline.auth.roles import Role
 from hotline.change import pipeline
 from hotline.errors import Conflict, NotFound, Unprocessable
 from hotline.kit.clock import local_iso
+from hotline.org.tree import KIND_NAMES
 from hotline.routing import rules
 from hotline.sla import deadlines
 from hotline.suggestion import corrections
@@ -38,7 +39,9 @@ async def _department_duty(act: Act, ticket: Ticket, unit_code: str, override: s
     if rule is None or owner is None or owner.kind != "department":
         return
     raise Conflict(
-        f"Catalogue rule {rule.id} makes {ticket.category_code} a duty of {owner.name} "
+        f"派单规则 {rule.id} 规定 {ticket.category_code} 由{owner.name}（{owner.code}）负责；"
+        f"要派给{KIND_NAMES.get(target.kind, target.kind)} {unit_code}，需填写 override_reason",
+        en=f"Catalogue rule {rule.id} makes {ticket.category_code} a duty of {owner.name} "
         f"({owner.code}); dispatching it to {target.kind} {unit_code} needs an override_reason",
         state=ticket.status,
         rule_id=rule.id,
@@ -50,7 +53,7 @@ async def dispatch(act: Act, ticket: Ticket, data: schemas.DispatchIn) -> Ticket
     counts as a transfer; the third goes to arbitration (确责) instead. A designated ticket
     stays where the ruling put it (409 naming the ruling)."""
     common.require_role(act.principal, Role.dispatcher)
-    common.refuse_if_designated(ticket, "re-dispatched")
+    common.refuse_if_designated(ticket, "重新派遣", en="re-dispatched")
     common.ensure(ticket, Action.dispatch)
     if data.category is not None:  # the dispatcher's choice: a correction (suggestion)
         by = "triage" if ticket.status == Status.triage else "dispatch"
@@ -109,12 +112,25 @@ async def to_arbitration(act: Act, ticket: Ticket, action: Action, why: str) -> 
     return ticket
 
 
+# The kinds of request a dispatcher decides, as people call them.
+REQUEST_NAMES = {
+    "return": "退单",
+    "extension": "延期",
+    "staged": "阶段性答复",
+    "termination": "终止办理",
+}
+
+
 async def decided(act: Act, ticket: Ticket, kind: str, data: schemas.DecisionIn) -> TicketRequest:
     """The pending request of ``kind``, row-locked and decided as ``data`` says; 409 when none
     is pending."""
     request = await repository.pending_locked(act.session, ticket.id, kind)
     if request is None:
-        raise Conflict(f"No {kind} request is pending on this ticket", state=ticket.status)
+        raise Conflict(
+            f"此工单没有待审核的{REQUEST_NAMES.get(kind, kind)}申请",
+            en=f"No {kind} request is pending on this ticket",
+            state=ticket.status,
+        )
     request.status = "approved" if data.approve else "rejected"
     request.decided_by_key_id = act.principal.key_id
     request.decided_at = act.now
@@ -134,7 +150,11 @@ async def no_pending(act: Act, ticket: Ticket, kind: str) -> None:
     """409 while a request of this kind already waits for a decision."""
     waiting = await repository.request_in(act.session, ticket.id, kind, ("pending",))
     if waiting is not None:
-        raise Conflict(f"A {kind} request already waits for a decision", state=ticket.status)
+        raise Conflict(
+            f"已有一份{REQUEST_NAMES.get(kind, kind)}申请在等待审核",
+            en=f"A {kind} request already waits for a decision",
+            state=ticket.status,
+        )
 
 
 async def decide_return(act: Act, ticket: Ticket, data: schemas.ReturnDecisionIn) -> Ticket:
@@ -263,14 +283,18 @@ async def merge(act: Act, ticket: Ticket, data: schemas.MergeIn) -> Ticket:
     extra caller. A merged ticket is no ticket of its own in any figure."""
     common.require_role(act.principal, Role.agent)
     if data.into == ticket.id:
-        raise Unprocessable("A ticket cannot be merged into itself", field="into")
+        raise Unprocessable(
+            "工单不能并入它自己", en="A ticket cannot be merged into itself", field="into"
+        )
     into = await ticket_repository.locked(act.session, data.into)
     if into is None:
-        raise NotFound(f"No ticket {data.into}")
+        raise NotFound(f"没有编号为 {data.into} 的工单", en=f"No ticket {data.into}")
     pipeline.touch(act.session, into)
     if into.status == Status.closed:
         raise Conflict(
-            f"Ticket {into.id} is closed; merge only into an open ticket", state=into.status
+            f"工单 {into.id} 已办结，只能并入未办结的工单",
+            en=f"Ticket {into.id} is closed; merge only into an open ticket",
+            state=into.status,
         )
     before = common.move(ticket, Action.merge)
     ticket.close_reason = "merged"
@@ -295,7 +319,7 @@ async def close(act: Act, ticket: Ticket, data: schemas.CloseIn) -> Ticket:
     """Close from triage what is not the hotline's: redirected to 110 or a legal channel, or
     terminated. Such a ticket never dispatched is in neither part of the completion rate."""
     common.require_role(act.principal, Role.dispatcher)
-    common.refuse_if_designated(ticket, "closed from triage")
+    common.refuse_if_designated(ticket, "在待派单中关闭", en="closed from triage")
     before = common.move(ticket, Action.close)
     ticket.close_reason = data.reason.value
     ticket.closed_at = act.now

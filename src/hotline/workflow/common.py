@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.auth.roles import CENTRE, Role
+from hotline.auth.roles import CENTRE, ROLE_NAMES, Role
 from hotline.auth.service import Principal
 from hotline.change import pipeline
 from hotline.errors import (
@@ -93,7 +93,7 @@ async def lock(session: AsyncSession, ticket_id: int) -> Ticket:
     """The ticket row-locked until commit, for nobody in particular yet (404 if none)."""
     ticket = await ticket_repository.locked(session, ticket_id)
     if ticket is None:
-        raise NotFound(f"No ticket {ticket_id}")
+        raise NotFound(f"没有编号为 {ticket_id} 的工单", en=f"No ticket {ticket_id}")
     return ticket
 
 
@@ -106,13 +106,15 @@ async def admit(
     # Locked for a change: whoever it concerns now hears of it (hotline.change).
     pipeline.touch(session, ticket)
     if principal.role is Role.viewer:
-        raise Forbidden("The dashboard role reads metrics, not tickets")
+        raise Forbidden(ticket_service.VIEWER_ZH, en=ticket_service.VIEWER_EN)
     if not await ticket_service.readable(session, principal, ticket):
         # Not 403: another grid's ticket ids are not to be probed.
-        raise NotFound(f"No ticket {ticket_id}")
+        raise NotFound(f"没有编号为 {ticket_id} 的工单", en=f"No ticket {ticket_id}")
     if if_match is not None and if_match != ticket.version:
         raise PreconditionFailed(
-            f"Ticket {ticket_id} is at version {ticket.version}, not {if_match}",
+            f"工单 {ticket_id} 已被他人修改：当前版本为 {ticket.version}，不是 {if_match}，"
+            "请刷新后重试",
+            en=f"Ticket {ticket_id} is at version {ticket.version}, not {if_match}",
             version=ticket.version,
         )
     return ticket
@@ -128,7 +130,8 @@ def ensure(ticket: Ticket, action: Action) -> None:
     """409 naming the current state unless ``action`` is allowed in it."""
     current = Status(ticket.status)
     if not states.allowed(action, current):
-        raise InvalidTransition(str(states.IllegalTransition(action, current)), state=current.value)
+        refused = states.IllegalTransition(action, current)
+        raise InvalidTransition(refused.zh, en=refused.en, state=current.value)
 
 
 def move(ticket: Ticket, action: Action, target: Status | None = None) -> str:
@@ -137,7 +140,7 @@ def move(ticket: Ticket, action: Action, target: Status | None = None) -> str:
     try:
         after = states.check(action, current, target)
     except states.IllegalTransition as exc:
-        raise InvalidTransition(str(exc), state=current.value) from exc
+        raise InvalidTransition(exc.zh, en=exc.en, state=current.value) from exc
     ticket.status = after.value
     return current.value
 
@@ -145,25 +148,31 @@ def move(ticket: Ticket, action: Action, target: Status | None = None) -> str:
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         names = ", ".join(r.value for r in roles)
-        raise Forbidden(f"Only {names} may do this")
+        names_zh = "、".join(ROLE_NAMES[r] for r in roles)
+        raise Forbidden(f"只有{names_zh}可以进行此操作", en=f"Only {names} may do this")
 
 
-def require(allowed: bool, why: str) -> None:
-    """403 with ``why`` unless ``allowed``."""
+def require(allowed: bool, why: str, *, en: str) -> None:
+    """403 with ``why`` (Chinese; ``en`` its English) unless ``allowed``."""
     if not allowed:
-        raise Forbidden(why)
+        raise Forbidden(why, en=en)
 
 
-def refuse_if_designated(ticket: Ticket, what: str) -> None:
-    """409 naming the ruling that holds a designated ticket (确责): only a new ruling moves it."""
+def refuse_if_designated(ticket: Ticket, what: str, *, en: str) -> None:
+    """409 naming the ruling that holds a designated ticket (确责): only a new ruling moves it.
+    ``what`` is the refused action in Chinese ("退单"), ``en`` as a participle ("returned")."""
     if not ticket.designated:
         return
     ruling = ticket.ruling or {}
     by = f" of {ruling['at']} by {ruling['by']}" if ruling.get("at") else ""
+    at = str(ruling.get("at", ""))[:16].replace("T", " ")
+    by_zh = f"（{ruling['by']}，{at}）" if ruling.get("at") else ""
+    lead = ruling.get("lead_unit", ticket.unit_code)
     raise Designated(
-        f"Ticket {ticket.number} is designated by the confirmation group's ruling{by} "
-        f"(lead unit {ruling.get('lead_unit', ticket.unit_code)}); it cannot be {what} "
-        "except by a new ruling",
+        f"工单 {ticket.number} 已由确责小组认定{by_zh}，主办单位为 {lead}；"
+        f"除非确责小组重新认定，不能{what}",
+        en=f"Ticket {ticket.number} is designated by the confirmation group's ruling{by} "
+        f"(lead unit {lead}); it cannot be {en} except by a new ruling",
         state=ticket.status,
         ruling=ruling,
     )
@@ -228,13 +237,17 @@ async def assign_to_unit(
     session = act.session
     unit = await org_repository.unit(session, unit_code)
     if unit is None:
-        raise Unprocessable(f"Unknown unit {unit_code}", field="unit_code")
+        raise Unprocessable(
+            f"没有编码为 {unit_code} 的单位", en=f"Unknown unit {unit_code}", field="unit_code"
+        )
     assignee: Staff | None = None
     if assignee_id is not None:
         assignee = await org_repository.staff(session, assignee_id)
         if assignee is None or assignee.unit_code != unit_code or not assignee.active:
             raise Unprocessable(
-                f"Staff {assignee_id} is not active in {unit_code}", field="assignee_id"
+                f"工作人员 {assignee_id} 不是 {unit_code} 的在岗人员",
+                en=f"Staff {assignee_id} is not active in {unit_code}",
+                field="assignee_id",
             )
     elif unit.kind == "grid":
         assignee = await routing_service.on_duty_worker(session, unit_code)

@@ -29,7 +29,7 @@ async def sign(act: Act, ticket: Ticket, data: schemas.SignIn) -> Ticket:
         Status.dispatched,
         Status.rework,
     ):
-        raise Forbidden("This ticket is assigned to someone else")
+        raise Forbidden("此工单已派给其他人", en="This ticket is assigned to someone else")
     before = common.move(ticket, Action.sign)
     if p.staff_id is not None:
         ticket.assignee_id = p.staff_id
@@ -56,7 +56,11 @@ async def note(act: Act, ticket: Ticket, data: schemas.NoteIn) -> Ticket:
         or summoned
         or p.role is Role.dispatcher
     )
-    common.require(allowed, "Only those who handle the ticket, or a dispatcher, add notes")
+    common.require(
+        allowed,
+        "只有办理此工单的人员或派单员可以添加备注",
+        en="Only those who handle the ticket, or a dispatcher, add notes",
+    )
     before = common.move(ticket, Action.note)
     if p.role is not Role.dispatcher:
         await deadlines.acted(act.session, ticket, act.calendar, act.now)
@@ -71,14 +75,20 @@ async def _check_members(act: Act, ticket: Ticket, members: list[int]) -> None:
     attached = await org_repository.grid_members_among(act.session, grid, members)
     stray = [m for m in members if m not in attached]
     if stray:
-        raise Unprocessable(f"Not dedicated members of this grid: {stray}", field="members")
+        raise Unprocessable(
+            f"以下人员不是此网格的专属网格员：{stray}",
+            en=f"Not dedicated members of this grid: {stray}",
+            field="members",
+        )
 
 
 async def _check_departments(act: Act, departments: list[str]) -> None:
     known = await org_repository.departments_among(act.session, departments)
     unknown = [d for d in departments if d not in known]
     if unknown:
-        raise Unprocessable(f"Not departments: {unknown}", field="departments")
+        raise Unprocessable(
+            f"以下编码不是部门：{unknown}", en=f"Not departments: {unknown}", field="departments"
+        )
 
 
 async def whistle(act: Act, ticket: Ticket, data: schemas.WhistleIn) -> Ticket:
@@ -87,7 +97,11 @@ async def whistle(act: Act, ticket: Ticket, data: schemas.WhistleIn) -> Ticket:
     that owns it or that it climbed to."""
     p = act.principal
     common.require_role(p, Role.worker, Role.officer)
-    common.require(actors.handles(p, ticket), "Only the ticket's owner may blow the whistle")
+    common.require(
+        actors.handles(p, ticket),
+        "只有工单的承办人可以吹哨",
+        en="Only the ticket's owner may blow the whistle",
+    )
     members = list(dict.fromkeys(data.members))
     if members:
         await _check_members(act, ticket, members)
@@ -146,7 +160,10 @@ async def report_in(act: Act, ticket: Ticket, data: schemas.ReportIn) -> Ticket:
         await ticket_repository.waiting_summons(act.session, ticket.id, p.staff_id, p.unit_code)
     )
     if not pending:
-        raise Conflict("No whistle on this ticket is waiting for you to report in")
+        raise Conflict(
+            "此工单没有等待你报到的吹哨",
+            en="No whistle on this ticket is waiting for you to report in",
+        )
     before = common.move(ticket, Action.report_in)
     for s in pending:
         s.reported_at = act.now
@@ -170,7 +187,11 @@ async def reply(act: Act, ticket: Ticket, data: schemas.ReplyIn) -> Ticket:
     """The owner's reply (答复), or its unit's or rung's officer's; the lead replies for every
     co-handler (their reports travel with it). The ticket waits for the centre's callback."""
     p = act.principal
-    common.require(actors.handles(p, ticket), "Only the ticket's owner may reply")
+    common.require(
+        actors.handles(p, ticket),
+        "只有工单的承办人可以答复",
+        en="Only the ticket's owner may reply",
+    )
     before = common.move(ticket, Action.reply)
     await attachment_service.require_after_photo(act.session, ticket)
     ticket.replied_at = act.now
@@ -199,11 +220,14 @@ async def request_return(act: Act, ticket: Ticket, data: schemas.ReturnIn) -> Ti
     common.require_role(p, Role.worker, Role.member, Role.officer)
     mine = actors.is_owner(p, ticket) or actors.in_queue_of(p, ticket)
     mine = mine or (p.role is Role.officer and p.unit_code == ticket.unit_code)
-    common.require(mine, "Only the ticket's owner may return it")
-    common.refuse_if_designated(ticket, "returned")
+    common.require(mine, "只有工单的承办人可以退单", en="Only the ticket's owner may return it")
+    common.refuse_if_designated(ticket, "退单", en="returned")
     if ticket.return_until is not None and act.now > ticket.return_until:
+        closed_at = local_iso(ticket.return_until)
         raise Conflict(
-            f"The return window closed at {local_iso(ticket.return_until)}", state=ticket.status
+            f"退单期限已于 {closed_at} 截止，不能再退单",
+            en=f"The return window closed at {closed_at}",
+            state=ticket.status,
         )
     ticket.return_count += 1
     before = common.move(ticket, Action.return_)
@@ -222,13 +246,19 @@ async def request_return(act: Act, ticket: Ticket, data: schemas.ReturnIn) -> Ti
 async def request_extension(act: Act, ticket: Ticket, data: schemas.ExtensionIn) -> Ticket:
     """Ask for more time (延期): at most 10 working days, once, decided by a dispatcher."""
     p = act.principal
-    common.require(actors.handles(p, ticket), "Only the ticket's owner may ask for more time")
+    common.require(
+        actors.handles(p, ticket),
+        "只有工单的承办人可以申请延期",
+        en="Only the ticket's owner may ask for more time",
+    )
     earlier = await repository.request_in(
         act.session, ticket.id, "extension", ("pending", "approved")
     )
     if earlier is not None or ticket.extension_days:
         raise Conflict(
-            "An extension was already asked for; it is granted at most once", state=ticket.status
+            "此工单已申请过延期，延期最多批准一次",
+            en="An extension was already asked for; it is granted at most once",
+            state=ticket.status,
         )
     before = common.move(ticket, Action.extension)
     await common.open_request(act, ticket, "extension", before, reason=data.reason, days=data.days)
@@ -240,11 +270,17 @@ async def co_report(act: Act, ticket: Ticket, data: schemas.CoReportIn) -> Ticke
     its earlier one. The lead replies for all."""
     p = act.principal
     common.require(
-        actors.co_handles(p, ticket), "Only a unit the ruling named co-handler reports its part"
+        actors.co_handles(p, ticket),
+        "只有确责认定的协办单位可以提交协办报告",
+        en="Only a unit the ruling named co-handler reports its part",
     )
     row = await ticket_repository.co_handler(act.session, ticket.id, p.unit_code)
     if row is None:  # co_handlers and its rows are written together (escalation.rulings)
-        raise Conflict("Your unit is not a co-handler of this ticket", state=ticket.status)
+        raise Conflict(
+            "你的单位不是此工单的协办单位",
+            en="Your unit is not a co-handler of this ticket",
+            state=ticket.status,
+        )
     before = common.move(ticket, Action.co_report)
     row.reported_at, row.report, row.reported_by_name = act.now, data.text, p.name
     await deadlines.acted(act.session, ticket, act.calendar, act.now)

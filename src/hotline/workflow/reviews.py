@@ -22,13 +22,19 @@ from hotline.workflow import actors, centre, common, schemas
 from hotline.workflow.common import Act
 from hotline.workflow.states import Action
 
+OWNER_ONLY, OWNER_ONLY_EN = "只有工单的承办人可以进行此操作", "Only the ticket's owner may do this"
+
 
 async def request_staged(act: Act, ticket: Ticket, data: schemas.StagedIn) -> Ticket:
     """The owner (or its unit's or rung's officer) proposes a staged answer."""
-    common.require(actors.handles(act.principal, ticket), "Only the ticket's owner may do this")
+    common.require(actors.handles(act.principal, ticket), OWNER_ONLY, en=OWNER_ONLY_EN)
     today = act.now.astimezone(act.calendar.zone).date()
     if data.next_check <= today:
-        raise Unprocessable("next_check must be a later day", field="next_check")
+        raise Unprocessable(
+            "下次检查日期 next_check 应晚于今天",
+            en="next_check must be a later day",
+            field="next_check",
+        )
     before = common.move(ticket, Action.staged)
     await centre.no_pending(act, ticket, "staged")
     proposal = {"plan": data.plan, "next_check": data.next_check.isoformat()}
@@ -65,7 +71,7 @@ async def decide_staged(act: Act, ticket: Ticket, data: schemas.DecisionIn) -> T
 
 async def request_termination(act: Act, ticket: Ticket, data: schemas.TerminateIn) -> Ticket:
     """The owner (or its unit's or rung's officer) proposes to end the work (终止办理)."""
-    common.require(actors.handles(act.principal, ticket), "Only the ticket's owner may do this")
+    common.require(actors.handles(act.principal, ticket), OWNER_ONLY, en=OWNER_ONLY_EN)
     before = common.move(ticket, Action.terminate)
     await centre.no_pending(act, ticket, "termination")
     await common.open_request(

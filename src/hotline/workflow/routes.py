@@ -50,7 +50,11 @@ def _version(value: str | None) -> int | None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not (raw.isascii() and raw.isdigit()):
-        raise Unprocessable('If-Match must be the ticket\'s version, e.g. "3"', field="If-Match")
+        raise Unprocessable(
+            'If-Match 应为工单的版本号，如 "3"',
+            en='If-Match must be the ticket\'s version, e.g. "3"',
+            field="If-Match",
+        )
     return int(raw)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from hotline.errors import Invalid
 from hotline.kit.types import Id
 from hotline.ticket.schemas import Code, LocalTime, TicketRead
 
@@ -43,7 +44,9 @@ class WhistleIn(Strict):
     @model_validator(mode="after")
     def _someone(self) -> WhistleIn:
         if not self.members and not self.departments:
-            raise ValueError("summon at least one member or department")
+            raise Invalid(
+                "至少要召集一名专属网格员或一个部门", en="summon at least one member or department"
+            )
         return self
 
 
@@ -163,7 +166,10 @@ class CallbackIn(Strict):
     @model_validator(mode="after")
     def _answers(self) -> CallbackIn:
         if self.reached and (self.resolution is None or self.satisfaction is None):
-            raise ValueError("a callback that reached the caller needs resolution and satisfaction")
+            raise Invalid(
+                "回访联系上诉求人时，需填写解决情况 resolution 和满意度 satisfaction",
+                en="a callback that reached the caller needs resolution and satisfaction",
+            )
         return self
 
 

@@ -111,12 +111,66 @@ MAX_TRANSFERS = 3
 MAX_REWORKS = 3
 
 
+# Each state and action in people's words, (Chinese, English), for the refusals below: "工单当前为
+# “已签收”，不能申请延期" / "A ticket that is signed cannot be extended".
+STATE_NAMES: dict[Status, tuple[str, str]] = {
+    S.triage: ("待派单", "in triage"),
+    S.dispatched: ("待签收", "dispatched"),
+    S.return_requested: ("退单申请中", "awaiting a return decision"),
+    S.signed: ("已签收", "signed"),
+    S.arbitration: ("确责中", "with the confirmation group"),
+    S.replied: ("已答复", "answered by its unit"),
+    S.closed: ("已办结", "closed"),
+    S.rework: ("重办", "in rework"),
+}
+ACTION_NAMES: dict[Action, tuple[str, str]] = {
+    Action.dispatch: ("派遣", "be dispatched"),
+    Action.sign: ("签收", "be signed for"),
+    Action.note: ("添加备注", "take a note"),
+    Action.whistle: ("吹哨", "have a whistle blown"),
+    Action.report_in: ("报到", "take a report-in"),
+    Action.reply: ("答复", "be replied"),
+    Action.return_: ("申请退单", "be returned"),
+    Action.return_decision: ("审核退单申请", "have a return decided"),
+    Action.extension: ("申请延期", "be extended"),
+    Action.extension_decision: ("审核延期申请", "have an extension decided"),
+    Action.answer: ("直接答复", "be answered directly"),
+    Action.callback: ("回访", "take a callback"),
+    Action.merge: ("并单", "be merged"),
+    Action.close: ("关闭", "be closed"),
+    Action.ruling: ("确责认定", "be ruled on"),
+    Action.escalate: ("逐级上报", "be escalated"),
+    Action.supervise: ("督办", "be supervised"),
+    Action.co_report: ("提交协办报告", "take a co-handler's report"),
+    Action.staged: ("提交阶段性答复", "take a staged answer"),
+    Action.staged_decision: ("审核阶段性答复", "have a staged answer decided"),
+    Action.terminate: ("申请终止办理", "have termination requested"),
+    Action.terminate_decision: ("审核终止办理", "have a termination decided"),
+}
+
+
 class IllegalTransition(Exception):
+    """An action the table refuses; ``zh`` and ``en`` say so, str() is the English."""
+
     def __init__(self, action: Action, state: Status, target: Status | None = None) -> None:
         self.action, self.state, self.target = action, state, target
-        allowed = ", ".join(sorted(TABLE[action][0]))
-        where = f"; allowed in: {allowed}"
-        super().__init__(f"Cannot {action.value} a ticket that is {state.value}{where}")
+        act_zh, act_en = ACTION_NAMES[action]
+        now_zh, now_en = STATE_NAMES[state]
+        sources = sorted(TABLE[action][0], key=list(Status).index)
+        if target is not None and state in sources:
+            then_zh, then_en = STATE_NAMES[target]
+            self.zh = f"工单当前为“{now_zh}”，{act_zh}后不能变为“{then_zh}”"
+            self.en = f"A ticket that is {now_en} cannot {act_en} and end up {then_en}"
+        else:
+            names_zh = "、".join(f"“{STATE_NAMES[s][0]}”" for s in sources)
+            names_en = [STATE_NAMES[s][1] for s in sources]
+            listed_en = ", ".join(names_en[:-1]) + " or " if len(names_en) > 1 else ""
+            self.zh = f"工单当前为“{now_zh}”，不能{act_zh}（仅{names_zh}的工单可以{act_zh}）"
+            self.en = (
+                f"A ticket that is {now_en} cannot {act_en}; only one that is "
+                f"{listed_en}{names_en[-1]} can"
+            )
+        super().__init__(self.en)
 
 
 def allowed(action: Action, state: Status) -> bool:
