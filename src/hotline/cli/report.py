@@ -61,7 +61,7 @@ def report(
         )
         raise typer.Exit(2) from exc
     except Unprocessable as exc:
-        console.print(f"[red]{exc.detail}[/red] ({exc.extra.get('en', '')})")
+        console.print(f"[red]{exc.detail_en}[/red]")  # operators read English
         raise typer.Exit(2) from exc
     settings = settings_for(data_dir, database_url)
     migrate_schema(settings)
