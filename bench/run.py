@@ -23,6 +23,8 @@ Benchmarks (``--only`` takes these names):
   match, long phrase) and for their mix.
 * ``longpoll``: ``bench/longpoll.py``, wake-up latency of 2000 held polls, one or two workers per
   grid, while 20 tickets/s are posted: SQLite with 1 server process, PostgreSQL with 2.
+* ``suggest``: ``bench/suggest.py``, suggestion accuracy on a small hand-written corpus (held
+  out), the latency of one suggestion, and training on synthetic closed tickets (seconds, RSS).
 
 Each runs in its own Python process (so one's memory does not count in another's peak RSS), with
 a time limit; one that fails or overruns is reported as failed and the others still run. Every
@@ -59,7 +61,17 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hotline_bench"
-NAMES = ("routing", "import", "history", "intake", "sweeper", "metrics", "search", "longpoll")
+NAMES = (
+    "routing",
+    "import",
+    "history",
+    "intake",
+    "sweeper",
+    "metrics",
+    "search",
+    "longpoll",
+    "suggest",
+)
 
 FULL: dict[str, dict[str, Any]] = {
     "intake": {"seconds": 20.0, "clients": 32, "grids": 10_000},
@@ -70,6 +82,7 @@ FULL: dict[str, dict[str, Any]] = {
     "metrics": {"tickets": 1_000_000},
     "search": {"tickets": 1_000_000, "seconds": 30.0, "class_seconds": 10.0},
     "longpoll": {"waiters": 2000, "seconds": 30.0},
+    "suggest": {"tickets": 100_000},
 }
 QUICK: dict[str, dict[str, Any]] = {
     "intake": {"seconds": 5.0, "clients": 32, "grids": 2_000},
@@ -80,6 +93,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "metrics": {"tickets": 100_000},
     "search": {"tickets": 100_000, "seconds": 10.0, "class_seconds": 4.0},
     "longpoll": {"waiters": 500, "seconds": 10.0},
+    "suggest": {"tickets": 20_000},
 }
 
 
@@ -178,6 +192,8 @@ def jobs(names: list[str], sizes: dict[str, dict[str, Any]], url: str | None) ->
             out.append(Job("metrics", "metrics", {"database_url": url, **size}, timeout=1200))
         elif name == "search" and url:
             out.append(Job("search", "search", {"database_url": url, **size}, timeout=2400))
+        elif name == "suggest":
+            out.append(Job("suggest", "suggest", size, timeout=900))
         elif name == "longpoll":
             limit = 400 + float(size["seconds"])
             # SQLite: one process (a second would wake on every change: no notifications).
@@ -450,7 +466,42 @@ def table(results: dict[str, Any]) -> list[Row]:
             rows += _search_rows(result)
         elif label.startswith("longpoll_"):
             rows += _longpoll_rows(result)
+        elif label == "suggest":
+            rows += _suggest_rows(result)
     return rows
+
+
+def _suggest_rows(result: dict[str, Any]) -> list[Row]:
+    """Accuracy on the hand-written corpus (a pipeline check, not the model's worth), latency,
+    and training on synthetic tickets (issue 16)."""
+    held = result["held_out"]
+    return [
+        _row("suggest", f"top-1, corpus held out ({result['top1']}/{held})", result["top1"] / held),
+        _row("suggest", f"top-3, corpus held out ({result['top3']}/{held})", result["top3"] / held),
+        _row("suggest", f"top-1, mean of {10} splits", result["top1_mean"]),
+        _row("suggest", "one suggestion, p50", result["suggest_p50_ms"], "ms"),
+        _row(
+            "suggest",
+            "one suggestion, p99",
+            result["suggest_p99_ms"],
+            "ms",
+            ("< 20 ms", lambda v: v < 20),
+        ),
+        _row(
+            "suggest",
+            f"train on {result['tickets']:,} tickets",
+            result["train_s"],
+            "s",
+            ("< 60 s", lambda v: v < 60),
+        ),
+        _row(
+            "suggest",
+            "training peak RSS",
+            result["peak_rss_mib"],
+            "MiB",
+            ("< 1024 MiB", lambda v: v < 1024),
+        ),
+    ]
 
 
 def _search_rows(result: dict[str, Any]) -> list[Row]:

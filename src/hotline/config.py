@@ -71,7 +71,7 @@ class SuggestionSettings(BaseModel):
     # Intake takes the top suggestion for a ticket posted without a category when its score
     # reaches this; below it the ticket goes to triage with the top three (docs/routing.md:
     # the validation curve it was chosen from).
-    threshold: float = Field(default=0.5, gt=0, le=1)
+    threshold: float = Field(default=0.4, gt=0, le=1)
     # The sweeper retrains at most this often (seconds; nightly by default) ...
     retrain_interval: float = Field(default=86_400.0, gt=0)
     # ... and only when at least this many tickets closed since the active model was trained.

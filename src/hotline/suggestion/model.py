@@ -120,9 +120,20 @@ class Model:
 
     def scores(self, vector: Any) -> list[tuple[str, float]]:
         """Every class with its probability, best first (they sum to 1)."""
+        return self._ranked(self.probabilities(vector)[0])
+
+    def probabilities(self, vectors: Any) -> np.ndarray:
+        """One row of class probabilities per row of ``vectors`` (columns: ``classes``)."""
         if self.classifier is None:
-            return [(self.classes[0], 1.0)]
-        probs = self.classifier.predict_proba(vector)[0]
+            return np.ones((vectors.shape[0], 1))
+        return np.asarray(self.classifier.predict_proba(vectors))
+
+    def ranked_many(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """``scores`` of many texts at once (one transform, one product: evaluation)."""
+        vectors = normalize(self.vectoriser.transform([clean(t) for t in texts]))
+        return [self._ranked(row) for row in self.probabilities(vectors)]
+
+    def _ranked(self, probs: np.ndarray) -> list[tuple[str, float]]:
         order = np.argsort(-probs, kind="stable")
         return [(self.classes[i], float(probs[i])) for i in order]
 
@@ -141,7 +152,10 @@ class Model:
         """The closed tickets of the index most like ``vector`` (cosine), best first."""
         if self.similar_matrix is None or self.similar_matrix.shape[0] == 0:
             return []
-        sims = (self.similar_matrix @ vector.T).toarray().ravel()
+        # The index is stored by column (CSC): only the columns of the query's n-grams are read.
+        query = vector.tocsr()
+        sims = self.similar_matrix[:, query.indices] @ query.data
+        sims = np.asarray(sims).ravel()
         if sims.size > limit:
             top = np.argpartition(-sims, limit)[:limit]
         else:
@@ -194,7 +208,7 @@ def train(
     if kept:
         progress("similar")
         matrix = normalize(vectoriser.transform([clean(e.text) for e in kept]))
-        model.similar_matrix = sparse.csr_matrix(matrix, dtype=np.float32)
+        model.similar_matrix = sparse.csc_matrix(matrix, dtype=np.float32)
         model.similar_ids = np.array([e.ticket_id for e in kept], dtype=np.int64)
     return model
 
@@ -293,8 +307,7 @@ def evaluate(model: Model, held: Sequence[Example]) -> Accuracy:
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     curve = {th: [0, 0] for th in CURVE}
     top1 = top3 = 0
-    for e in held:
-        ranked = model.scores(model.vector(e.text))
+    for e, ranked in zip(held, model.ranked_many([e.text for e in held]), strict=True):
         codes = [c for c, _ in ranked[:3]]
         row = per[e.category]
         row[0] += 1
