@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from hotline.kit.clock import county_zone
 from hotline.webhook.outbox import EVENT_TYPES
 from tests.conftest import Demo
 from tests.hotspot.test_clusters import TEXTS
@@ -53,8 +55,28 @@ async def act(
     assert r.status_code == 200, (action, r.text)
 
 
+def _enum(spec: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    if "enum" in schema:
+        return list(schema["enum"])
+    if "$ref" in schema:
+        return list(
+            spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]].get("enum", [])
+        )
+    return []
+
+
+def _period_start(period: str) -> str:
+    """The first day of the report period holding today (GET /v1/reports/{period}?start=)."""
+    today = datetime.now(county_zone()).date()
+    if period == "week":
+        return (today - timedelta(days=today.weekday())).isoformat()
+    month = today.month if period == "month" else 3 * ((today.month - 1) // 3) + 1
+    return today.replace(month=month, day=1).isoformat()
+
+
 def viewer_paths(app: Any, cluster_id: int) -> list[str]:
-    """Every GET the viewer may make, with its path filled in and each enumerated query value."""
+    """Every GET the viewer may make, with its path filled in (each value of an enumerated path
+    parameter) and each enumerated query value; a report's start is its period's first day."""
     spec = app.openapi()
     values = {"code": GRID, "cluster_id": str(cluster_id)}
     paths = []
@@ -62,17 +84,24 @@ def viewer_paths(app: Any, cluster_id: int) -> list[str]:
         get = operations.get("get")
         if get is None or "viewer" not in get.get("x-roles", []):
             continue
-        concrete = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
-        required = [p for p in get.get("parameters", []) if p["in"] == "query" and p["required"]]
-        if not required:
-            paths.append(concrete)
-        for parameter in required:
-            schema = parameter["schema"]
-            enum = schema.get("enum") or spec["components"]["schemas"][
-                schema["$ref"].rsplit("/", 1)[-1]
-            ].get("enum", [])
-            assert enum, (path, parameter["name"])
-            paths += [f"{concrete}?{parameter['name']}={value}" for value in enum]
+        fills = [{}]
+        for parameter in (p for p in get.get("parameters", []) if p["in"] == "path"):
+            choices = _enum(spec, parameter["schema"]) or [values.get(parameter["name"], "1")]
+            fills = [{**f, parameter["name"]: str(c)} for f in fills for c in choices]
+        for fill in fills:
+            concrete = re.sub(r"\{(\w+)\}", lambda m, f=fill: f[m.group(1)], path)
+            required = [
+                p for p in get.get("parameters", []) if p["in"] == "query" and p["required"]
+            ]
+            if not required:
+                paths.append(concrete)
+            for parameter in required:
+                if parameter["name"] == "start":
+                    paths.append(f"{concrete}?start={_period_start(fill['period'])}")
+                    continue
+                enum = _enum(spec, parameter["schema"])
+                assert enum, (path, parameter["name"])
+                paths += [f"{concrete}?{parameter['name']}={value}" for value in enum]
     return paths
 
 
@@ -115,6 +144,8 @@ class TestTypedPersonalData:
         for path in [*viewer_paths(app, cluster["id"]), "/dashboard", "/dashboard/static/app.js"]:
             r = await client.get(path, headers=viewer)
             assert r.status_code < 500, (path, r.status_code)
+            if path.startswith("/v1/reports/"):
+                assert r.status_code == 200, (path, r.text)
             seen[path] = r.text
         assert {p: leaks(text) for p, text in seen.items() if leaks(text)} == {}
         # The walk read what it meant to: the hot spot, its keywords and figures.
