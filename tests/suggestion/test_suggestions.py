@@ -42,7 +42,7 @@ NOISE = [
     "夜里大货车一直按喇叭",
 ]
 CORPUS = {"utility.water": WATER, "utility.heating": HEAT, "environment.noise": NOISE}
-REPLY = "已联系来电人张三（电话13812345678），供水公司明日恢复供水"
+REPLY = "已联系来电人张三（电话13812345678）和邻居李先生，供水公司明日恢复供水"
 NOW = datetime(2026, 6, 1, 2, tzinfo=UTC)
 
 
@@ -144,6 +144,7 @@ class TestAnswer:
         assert first["category"] == "utility.water" and first["close_reason"] == "answered"
         text = str(answer)
         assert "张三" not in text and "13812345678" not in text and "1381234" not in text
+        assert "李先生" not in text
         assert MASK in first["reply_excerpt"] and "恢复供水" in first["reply_excerpt"]
 
     @pytest.mark.parametrize("role", ["viewer", "worker", "admin"])
@@ -371,3 +372,23 @@ class TestRetraining:
         later = datetime.now(UTC)
         assert not await training.retrain_due(maker, later, 86_400, 1)  # trained just now
         assert not await training.retrain_due(maker, later, 0, 1)  # nothing closed since
+
+
+class TestUnreadableModel:
+    async def test_a_blob_that_cannot_be_loaded_serves_the_seed(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        from hotline.suggestion.models import SuggestionModel
+
+        async with unit_of_work(app.state.sessionmaker) as session:
+            row = await repository.add(
+                session,
+                SuggestionModel(
+                    kind="trained", trained_at=NOW, ticket_count=1, figures={}, blob=b"junk"
+                ),
+            )
+            await repository.activate(session, row.version, NOW)
+        expire(app)
+        answer = await suggest(client, demo, "我家停水了")
+        assert answer["model"]["version"] == 0
+        assert answer["categories"][0]["code"] == "utility.water"

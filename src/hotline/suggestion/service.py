@@ -11,6 +11,8 @@ the catalogue changes.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,17 +22,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import config_state
-from hotline.kit.scrub import scrub
+from hotline.kit.scrub import MASK, scrub
 from hotline.org import repository as org_repository
 from hotline.suggestion import model as ml
 from hotline.suggestion import repository, urgency
 from hotline.suggestion.models import TicketSuggestion
 
+log = logging.getLogger(__name__)
 CHECK_EVERY = 2.0
 TOP_CATEGORIES = 5
 TOP_UNITS = 5
 TOP_SIMILAR = 5
 EXCERPT = 120
+# A reply names people the ticket's callers are not (王先生 of the neighbour, an imported
+# ticket with no caller): a surname with 先生, 女士, 师傅 … is masked in an excerpt.
+_HONORIFIC = re.compile(r"[\u4e00-\u9fff](?:先生|女士|小姐|师傅|大爷|大妈|阿姨)")
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Suggester:
         self._checked = -float("inf")
         self._loaded: Loaded | None = None
         self._categories = -1
+        self._version = -1  # the active version last seen (what was loaded may be the seed)
         self._lock = asyncio.Lock()
 
     async def current(self, session: AsyncSession) -> Loaded:
@@ -103,10 +110,9 @@ class Suggester:
                 return self._loaded
             version = await repository.active_version(session) or 0
             categories = (await config_state.read(session)).categories
-            loaded = self._loaded
-            if loaded is None or loaded.version != version or categories != self._categories:
+            if self._loaded is None or version != self._version or categories != self._categories:
                 self._loaded = await _load(session, version)
-                self._categories = categories
+                self._version, self._categories = version, categories
             self._checked = self._clock()
             assert self._loaded is not None
             return self._loaded
@@ -129,8 +135,13 @@ async def _load(session: AsyncSession, version: int) -> Loaded:
     if version:
         row = await repository.model(session, version)
         if row is not None:
-            model = await asyncio.to_thread(ml.loads, row.blob)
-            return Loaded(row.version, row.kind, row.trained_at, row.ticket_count, model, names)
+            try:
+                model = await asyncio.to_thread(ml.loads, row.blob)
+            except Exception:  # unpickling fails in many ways (struct, pickle, import errors)
+                # A model of another version of hotline: serve the seed, say so once.
+                log.exception("suggestion model %d cannot be loaded; serving the seed", version)
+            else:
+                return Loaded(row.version, row.kind, row.trained_at, row.ticket_count, model, names)
     seed = ml.seed_examples((c.code, c.name, c.description, c.keywords) for c in rows if c.active)
     model = await asyncio.to_thread(ml.train, [], seed)
     return Loaded(0, "seed", None, 0, model, names)
@@ -183,7 +194,7 @@ def _similar(row: Any, score: float, categories: dict[str, str], units: dict[str
     people = [row.caller_name, row.caller_phone]
     for extra in row.extra_callers or ():
         people += [extra.get("name"), extra.get("phone")]
-    excerpt = scrub(reply, people)
+    excerpt = _HONORIFIC.sub(MASK, scrub(reply, people))
     if len(excerpt) > EXCERPT:
         excerpt = excerpt[: EXCERPT - 1] + "…"
     return {
