@@ -27,6 +27,7 @@ from hotline.org import catalogue, category_admin, repository, simplify, staff, 
 from hotline.org.models import Staff, Unit
 from hotline.org.schemas import (
     CategoryCreate,
+    CategoryRead,
     CategoryUpdate,
     GridCollection,
     GridFeature,
@@ -46,7 +47,6 @@ from hotline.org.schemas import (
     UnitRead,
     UnitUpdate,
 )
-from hotline.ticket.schemas import CategoryRead
 
 router = APIRouter(prefix="/v1", tags=["organisation"])
 READ = responses(Unauthenticated, Forbidden)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -203,8 +203,14 @@ class RuleRead(FromRow):
     updated_at: LocalTime
 
 
-# The urgencies of ticket.schemas.Urgency (which imports this module, so it cannot be used).
-CategoryUrgency = Literal["emergency", "utility", "normal"]
+class Urgency(StrEnum):
+    """How urgent an appeal is (tickets and the catalogue's default urgencies)."""
+
+    emergency = "emergency"  # danger to life or property
+    utility = "utility"  # water, power, gas, heating
+    normal = "normal"
+
+
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Keywords = Annotated[list[Keyword], Field(max_length=100)]
 
@@ -222,7 +228,7 @@ class CategoryCreate(Strict):
         description="The unit on duty for it: a catalogue rule (source `category`) routes its "
         "tickets there",
     )
-    default_urgency: CategoryUrgency | None = Field(
+    default_urgency: Urgency | None = Field(
         default=None, description="The urgency of a ticket that gives none"
     )
 
@@ -238,7 +244,7 @@ class CategoryUpdate(Strict):
     parent: Code | None = Field(default=None, description="null: a top-level category")
     keywords: Keywords | None = None
     duty_unit: Code | None = Field(default=None, description="null: no unit on duty")
-    default_urgency: CategoryUrgency | None = Field(default=None, description="null: normal")
+    default_urgency: Urgency | None = Field(default=None, description="null: normal")
     active: bool | None = Field(
         default=None,
         description="false: no longer offered for new tickets; its tickets keep it",
@@ -246,3 +252,18 @@ class CategoryUpdate(Strict):
     requires_after_photo: bool | None = Field(
         default=None, description="A reply needs an `after` photo (attachments)"
     )
+
+
+class CategoryRead(FromRow):
+    code: str
+    name: str
+    name_en: str
+    group: str = Field(validation_alias="group_name")
+    parent: str | None = Field(validation_alias="parent_code")
+    duty_unit: str | None = Field(validation_alias="duty_unit_code")
+    default_urgency: Urgency | None
+    active: bool = Field(description="false: no longer offered for new tickets")
+    description: str
+    keywords: list[str]
+    # Catalogue data: a reply needs an `after` photo of the current work round.
+    requires_after_photo: bool = False

@@ -14,11 +14,11 @@ from hotline.errors import Forbidden, NotFound, Unauthenticated, Unprocessable, 
 from hotline.kit import cursor as cursors
 from hotline.kit.clock import Now
 from hotline.org import repository as org_repository
+from hotline.org.schemas import CategoryRead
 from hotline.ticket import repository, visibility
 from hotline.ticket.dependencies import ReadableTicket
 from hotline.ticket.schemas import (
     Actor,
-    CategoryRead,
     EventRead,
     TicketFilters,
     TicketPage,

@@ -21,8 +21,8 @@ from pydantic import (
 
 from hotline.errors import Invalid
 from hotline.kit import phone as phones
-from hotline.kit.types import Code, FromRow, LocalTime
-from hotline.org.schemas import Line
+from hotline.kit.types import Code, LocalTime
+from hotline.org.schemas import Line, Urgency
 
 
 class Kind(StrEnum):
@@ -33,12 +33,6 @@ class Kind(StrEnum):
     suggestion = "suggestion"
     praise = "praise"
     other = "other"
-
-
-class Urgency(StrEnum):
-    emergency = "emergency"  # danger to life or property
-    utility = "utility"  # water, power, gas, heating
-    normal = "normal"
 
 
 class Status(StrEnum):
@@ -325,18 +319,3 @@ class TicketFilters(BaseModel):
     created_before: Instant | None = None
     closed_after: Instant | None = None
     closed_before: Instant | None = None
-
-
-class CategoryRead(FromRow):
-    code: str
-    name: str
-    name_en: str
-    group: str = Field(validation_alias="group_name")
-    parent: str | None = Field(validation_alias="parent_code")
-    duty_unit: str | None = Field(validation_alias="duty_unit_code")
-    default_urgency: Urgency | None
-    active: bool = Field(description="false: no longer offered for new tickets")
-    description: str
-    keywords: list[str]
-    # Catalogue data: a reply needs an `after` photo of the current work round.
-    requires_after_photo: bool = False
