@@ -129,6 +129,14 @@ class Suggester:
         return Suggested(code, loaded.names[code], score, loaded.version, self.threshold, top)
 
 
+def _ready(blob: bytes) -> ml.Model:
+    """The stored model, used once: jieba reads its dictionary at its first text (about a
+    second), which should not happen in a request."""
+    model = ml.loads(blob)
+    model.vector("停水")
+    return model
+
+
 async def _load(session: AsyncSession, version: int) -> Loaded:
     rows = await org_repository.all_categories(session)
     names = {c.code: c.name for c in rows if c.active}
@@ -136,7 +144,7 @@ async def _load(session: AsyncSession, version: int) -> Loaded:
         row = await repository.model(session, version)
         if row is not None:
             try:
-                model = await asyncio.to_thread(ml.loads, row.blob)
+                model = await asyncio.to_thread(_ready, row.blob)
             except Exception:  # unpickling fails in many ways (struct, pickle, import errors)
                 # A model of another version of hotline: serve the seed, say so once.
                 log.exception("suggestion model %d cannot be loaded; serving the seed", version)
