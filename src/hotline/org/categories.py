@@ -23,9 +23,7 @@ class Categories:
         self._generation: int | None = None
         self._known: dict[str, Known] = {}
 
-    async def get(
-        self, session: AsyncSession, code: str | None, generation: int
-    ) -> Known | None:
+    async def get(self, session: AsyncSession, code: str | None, generation: int) -> Known | None:
         if generation != self._generation:
             rows = await repository.all_categories(session)
             self._known = {c.code: Known(c.code, c.name, c.active, c.default_urgency) for c in rows}
