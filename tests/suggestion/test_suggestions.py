@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from hotline.app import create_app
 from hotline.db.session import unit_of_work
+from hotline.hotspot.runner import Clustering
 from hotline.kit.scrub import MASK
 from hotline.suggestion import repository, training
 from tests.conftest import Demo
@@ -372,6 +374,28 @@ class TestRetraining:
         later = datetime.now(UTC)
         assert not await training.retrain_due(maker, later, 86_400, 1)  # trained just now
         assert not await training.retrain_due(maker, later, 0, 1)  # nothing closed since
+
+    async def test_the_server_retrains_in_its_child_process_on_the_newest_tickets(
+        self, app: Any, client: httpx.AsyncClient, demo: Demo
+    ) -> None:
+        """jobs.serve's retrain: at most ``limit`` closed tickets, fitted by the serving
+        process's child (hotspot.runner), whose answer is stored and served like any model."""
+        await closed_history(client, demo)
+        clustering = Clustering()
+        try:
+            trained = await training.train(
+                app.state.sessionmaker,
+                since=None,
+                now=datetime.now(UTC),
+                limit=5,
+                fitter=functools.partial(clustering.run, training.fit_and_dump),
+            )
+        finally:
+            clustering.close()
+        assert trained.kind == "trained" and trained.ticket_count == 5
+        expire(app)
+        r = await suggest(client, demo, "小区停水了")
+        assert r["model"]["version"] == trained.version, r
 
 
 class TestUnreadableModel:

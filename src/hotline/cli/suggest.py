@@ -103,7 +103,11 @@ async def _train(settings: Settings, since: date | None) -> Any:
                 progress.update(task, advance=1, description=step)
 
             trained = await training.train(
-                create_sessionmaker(engine), since=after, now=utcnow(), progress=report
+                create_sessionmaker(engine),
+                since=after,
+                now=utcnow(),
+                progress=report,
+                limit=settings.suggestion.train_limit,
             )
             progress.update(task, completed=STEPS, description="done")
     finally:

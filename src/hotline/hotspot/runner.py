@@ -19,9 +19,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.hotspot import cluster
+
+Done = TypeVar("Done")
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,17 @@ class Clustering:
             log.warning("the clustering process died; starting another")
             self.close()
             return await loop.run_in_executor(self._pool(), work)
+
+    async def run(self, work: Callable[..., Done], *args: Any) -> Done:
+        """Any other CPU-long work of the serving process in the same child (the suggestion
+        model's retraining, jobs.serve): ``work`` and ``args`` must pickle."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool(), functools.partial(work, *args))
+        except BrokenProcessPool:
+            log.warning("the clustering process died; starting another")
+            self.close()
+            return await loop.run_in_executor(self._pool(), functools.partial(work, *args))
 
     def close(self) -> None:
         if self._executor is not None:

@@ -11,6 +11,7 @@ deliver    every ``HOTLINE_WEBHOOKS__INTERVAL`` s: the webhook outbox (rows clai
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -54,7 +55,7 @@ def start(state: Any, settings: Settings) -> Jobs:
                 settings.suggestion.retrain_interval,
                 settings.suggestion.retrain_minimum,
             ):
-                await _retrain(state)
+                await _retrain(state, settings)
 
         jobs.start(
             runner.every(
@@ -126,10 +127,18 @@ async def _refresh(state: Any) -> None:
         )
 
 
-async def _retrain(state: Any) -> None:
+async def _retrain(state: Any, settings: Settings) -> None:
     # Fitting runs in a thread, outside any transaction; every process serves the new model
     # within seconds (suggestion.service).
-    trained = await suggestion_training.train(state.sessionmaker, since=None, now=utcnow())
+    # Fitting runs in the serving process's child (hotspot.runner): a fit of 100,000 tickets
+    # is a minute of CPU, which in a thread here would hold the GIL the requests need.
+    trained = await suggestion_training.train(
+        state.sessionmaker,
+        since=None,
+        now=utcnow(),
+        limit=settings.suggestion.train_limit,
+        fitter=functools.partial(state.clustering.run, suggestion_training.fit_and_dump),
+    )
     log.info("suggestion model %d trained on %d tickets", trained.version, trained.ticket_count)
 
 

@@ -65,17 +65,22 @@ async def activate(session: AsyncSession, version: int, now: datetime) -> None:
     )
 
 
-async def training(session: AsyncSession, since: datetime | None) -> Sequence[Any]:
+async def training(
+    session: AsyncSession, since: datetime | None, limit: int | None = None
+) -> Sequence[Any]:
     """(id, content, final category, final owner unit) of every closed ticket (merged ones
     aside), closed at or after ``since`` if given, newest first. The owner is the ticket's unit
     as it closed: after approved returns, re-dispatches and rulings, so a first dispatch that
-    was returned counts for nothing."""
+    was returned counts for nothing. ``limit``: only the newest that many."""
     query = select(Ticket.id, Ticket.content, Ticket.category_code, Ticket.unit_code).where(
         *_TRAINED_ON
     )
     if since is not None:
         query = query.where(Ticket.closed_at >= since)
-    return (await session.execute(query.order_by(Ticket.closed_at.desc(), Ticket.id.desc()))).all()
+    query = query.order_by(Ticket.closed_at.desc(), Ticket.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.execute(query)).all()
 
 
 async def closed_after(session: AsyncSession, after: datetime | None) -> int:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +56,22 @@ def fit(
     return ml.train(examples, seed, similar=examples, progress=progress), figures
 
 
+def fit_and_dump(
+    examples: Sequence[ml.Example], seed: Sequence[ml.Example]
+) -> tuple[bytes, dict[str, Any]]:
+    """``fit``, the model serialised: what a child process sends back (the server's retrain)."""
+    built, figures = fit(examples, seed)
+    return ml.dumps(built), figures
+
+
+# Runs ``fit_and_dump`` somewhere other than the event loop: a thread by default, the serving
+# process's child when the sweeper retrains (jobs.serve), so a long fit holds neither the loop
+# nor the GIL the requests need.
+Fitter = Callable[
+    [Sequence[ml.Example], Sequence[ml.Example]], Awaitable[tuple[bytes, dict[str, Any]]]
+]
+
+
 async def train(
     maker: async_sessionmaker[AsyncSession],
     *,
@@ -63,22 +79,29 @@ async def train(
     now: datetime,
     progress: Callable[[str], None] = lambda _: None,
     activate: bool = True,
+    limit: int | None = None,
+    fitter: Fitter | None = None,
 ) -> Trained:
     """Train on the tickets closed since ``since`` (all when None) and the catalogue's seed
     texts, store the model as a new version and (``activate``) make it the served one. With no
-    closed ticket the stored model is the catalogue's seed. Fitting runs off the event loop,
-    outside any transaction."""
+    closed ticket the stored model is the catalogue's seed. ``limit``: the newest that many
+    closed tickets only. Fitting runs off the event loop (``fitter``: elsewhere), outside any
+    transaction."""
     progress("reading")
     async with unit_of_work(maker, read_only=True) as session:
-        rows = await repository.training(session, since)
+        rows = await repository.training(session, since, limit)
         categories = await org_repository.all_categories(session)
     seed = ml.seed_examples(
         (c.code, c.name, c.description, c.keywords) for c in categories if c.active
     )
     active = {c.code for c in categories if c.active}
     examples = [e for e in _examples(rows) if e.category in active]
-    built, figures = await asyncio.to_thread(fit, examples, seed, progress)
-    blob = ml.dumps(built)
+    if fitter is None:
+        built, figures = await asyncio.to_thread(fit, examples, seed, progress)
+        blob = ml.dumps(built)
+    else:
+        progress("fitting")
+        blob, figures = await fitter(examples, seed)
     progress("storing")
     kind = "trained" if examples else "seed"
     async with unit_of_work(maker) as session:
