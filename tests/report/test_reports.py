@@ -262,6 +262,10 @@ class TestGradesPolicy:
             {"satisfaction_floor": 1.5},
             {"a": {"on_time_completion": -0.1, "satisfaction": 0.9}},
             {"d": {"on_time_completion": 0, "satisfaction": 0}},
+            # A rate is a number: booleans and numeric strings are not read as one.
+            {"satisfaction_floor": False},
+            {"a": {"on_time_completion": True, "satisfaction": 0.9}},
+            {"c": {"on_time_completion": "0.8", "satisfaction": 0.75}},
         ],
     )
     async def test_a_policy_out_of_order_or_range_is_422(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from hotline.errors import Invalid
 from hotline.report import grades
 
 
@@ -18,10 +21,20 @@ class Figure(BaseModel):
     denominator: int
 
 
+def _a_number(value: Any) -> Any:
+    """A rate is a JSON number: true, false and "0.9" are refused, not read as 1, 0 and 0.9."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise Invalid("应为 0 到 1 之间的数", en="must be a number between 0 and 1")
+    return value
+
+
+Rate = Annotated[float, BeforeValidator(_a_number)]
+
+
 class ThresholdIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    on_time_completion: float = Field(ge=0, le=1, description="按时办结率 at least")
-    satisfaction: float = Field(ge=0, le=1, description="满意率 at least")
+    on_time_completion: Rate = Field(ge=0, le=1, description="按时办结率 at least")
+    satisfaction: Rate = Field(ge=0, le=1, description="满意率 at least")
 
 
 class GradesIO(BaseModel):
@@ -31,7 +44,7 @@ class GradesIO(BaseModel):
     a: ThresholdIO
     b: ThresholdIO
     c: ThresholdIO
-    satisfaction_floor: float = Field(
+    satisfaction_floor: Rate = Field(
         ge=0, le=1, description="Units whose satisfaction rate is below it are named (满意度未达标)"
     )
 

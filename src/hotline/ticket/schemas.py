@@ -269,7 +269,10 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 def _has_a_word(value: str) -> str:
     """A search needs a letter or a digit: punctuation and spaces alone find nothing."""
     if not any(unicodedata.category(c)[0] in "LN" for c in value):
-        raise ValueError("has no word to search for (only punctuation or spaces)")
+        raise Invalid(
+            "没有可搜索的词（只有标点或空格）",
+            en="has no word to search for (only punctuation or spaces)",
+        )
     return value
 
 
