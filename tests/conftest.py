@@ -55,6 +55,19 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+@pytest.fixture(autouse=True)
+def _hotline_environment() -> Iterator[None]:
+    """Each test ends with the HOTLINE_ variables it started with: the CLI exports its settings
+    (for server worker processes), and a test that runs a command in process (CliRunner) would
+    otherwise point every later test's Settings at its data directory and database."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("HOTLINE_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("HOTLINE_")]:
+        if key not in before:
+            del os.environ[key]
+    os.environ.update(before)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "hotline.db"
